@@ -1,0 +1,131 @@
+#!/usr/bin/env python
+"""Train the Korean CRNN on AI-Hub-format data: the job users run under nohup.
+
+    nohup python CRNN_training.py --experiment crnn_korean_v1 &
+
+Defaults reproduce the original's run (256x32, batch 128, SGD lr 1e-4 with
+decay 1e-6, momentum 0.9, Nesterov, clipnorm 5, 8:2 split, patience 25).
+"""
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+os.environ.setdefault('MPLBACKEND', 'Agg')
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    a = p.add_argument
+    a('--data-dir', default='.', help='folder with the JSON file and the image folder')
+    a('--json', default='korean_printed_sentence.json', help='AI Hub annotation file in --data-dir')
+    a('--image-dir', default='printed', help='image folder in --data-dir')
+    a('--types', default='문장', help="annotation types: 문장, 단어(어절), 글자(음절), comma list, or 'all'")
+    a('--width', default='256', help="input width, or 'auto' (fits 95%% of the lines unsqueezed)")
+    a('--height', type=int, default=32)
+    a('--batch-size', type=int, default=128)
+    a('--epochs', type=int, default=3000)
+    a('--steps-per-epoch', type=int, help='cap on training steps per epoch (default: one pass)')
+    a('--validation-steps', type=int, help='cap on validation steps (default: one pass)')
+    a('--optimizer', choices=['sgd', 'adam'], default='sgd')
+    a('--lr', type=float, default=1e-4, help='learning rate')
+    a('--decay', type=float, default=1e-6, help="Keras 2 decay: lr / (1 + decay * iteration)")
+    a('--momentum', type=float, default=0.9)
+    a('--no-nesterov', dest='nesterov', action='store_false')
+    a('--clipnorm', type=float, default=5.0)
+    a('--freeze', default='', help='comma-separated layer names to freeze, e.g. conv1_1,conv2_1')
+    a('--weights', help='initial .h5 weights (transfer learning; a classifier of another size is skipped)')
+    a('--charset', help='charset.json (or run folder) to use instead of building one from the data')
+    a('--experiment', default='crnn_korean_2_v2', help='run name: checkpoints/<time>_<experiment>/')
+    a('--checkpoint-root', default='checkpoints')
+    a('--patience', type=int, default=25, help='early stopping patience on val_loss')
+    a('--split', type=float, default=0.8, help='training share of the data (first part, file order)')
+    a('--random-split', action='store_true', help='split at random (seeded by --seed) instead of in file order')
+    a('--seed', type=int, default=1337)
+    a('--snapshot-interval', type=int, default=0, help='also save weights every N iterations (0: off)')
+    a('--rnn', choices=['lstm', 'gru', 'cnn'], default='lstm', help='sequence head of the CRNN')
+    a('--workers', type=int, default=1, help='threads loading batches')
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+
+    import keras
+    from crnn_data import GTUtility, InputGenerator
+    from crnn_model import CRNN, ctc_identity, time_steps
+    from crnn_utils import build_charset, load_charset, save_charset
+    from utils.optimizers import SGD, Adam
+    from utils.run import load_initial_weights, make_run_dir, save_arguments, save_final
+    from utils.training import EpochLine, Logger, ModelCheckpoint, ModelSnapshot, StopOnSignal, freeze_layers
+
+    keras.utils.set_random_seed(args.seed)
+
+    # data
+    gt_util = GTUtility(args.data_dir, json_file=args.json, image_dir=args.image_dir, types=args.types)
+    charset = load_charset(args.charset) if args.charset else build_charset(gt_util.text)
+    print('charset: %d classes (blank last)' % len(charset))
+    gt_util_train, gt_util_val = gt_util.split(args.split, seed=args.seed if args.random_split else None)
+    width = gt_util.input_width(args.height) if args.width == 'auto' else int(args.width)
+    print('input %dx%d; train %d, validation %d lines' % (width, args.height, gt_util_train.num_samples,
+                                                          gt_util_val.num_samples))
+
+    # model
+    model, model_pred = CRNN((width, args.height, 1), len(charset), gru=args.rnn == 'gru', cnn=args.rnn == 'cnn')
+    max_string_len = time_steps(model_pred)
+    gen_train = InputGenerator(gt_util_train, args.batch_size, charset, (width, args.height),
+                               max_string_len=max_string_len, seed=args.seed, workers=args.workers)
+    gen_val = InputGenerator(gt_util_val, args.batch_size, charset, (width, args.height),
+                             max_string_len=max_string_len, seed=args.seed + 1, workers=args.workers)
+    if args.weights:
+        load_initial_weights(model, args.weights)
+
+    # run folder
+    checkdir = make_run_dir(args.experiment, args.checkpoint_root)
+    save_arguments(checkdir, vars(args))
+    save_charset(checkdir, charset)
+    print('run folder:', checkdir, flush=True)
+
+    # optimizer, freezing, compile
+    if args.optimizer == 'sgd':
+        optimizer = SGD(learning_rate=args.lr, decay=args.decay, momentum=args.momentum,
+                        nesterov=args.nesterov, clipnorm=args.clipnorm)
+    else:
+        optimizer = Adam(learning_rate=args.lr, decay=args.decay, clipnorm=args.clipnorm)
+    freeze_layers(model, [n for n in args.freeze.split(',') if n])
+    model.compile(loss={'ctc': ctc_identity}, optimizer=optimizer)
+
+    # fit
+    stop = StopOnSignal(os.path.join(checkdir, 'weights.interrupted.h5'))
+    callbacks = [
+        ModelCheckpoint(os.path.join(checkdir, 'weights.{epoch:03d}.h5'), verbose=0),
+        Logger(checkdir),
+        keras.callbacks.EarlyStopping(monitor='val_loss', mode='auto', restore_best_weights=True,
+                                      verbose=1, patience=args.patience),
+        stop,
+    ]
+    if args.snapshot_interval:
+        callbacks.append(ModelSnapshot(checkdir, args.snapshot_interval))
+    interactive = sys.stdout.isatty()
+    if not interactive:
+        callbacks.append(EpochLine(args.epochs))
+    hist = model.fit(gen_train.generate(),
+                     steps_per_epoch=args.steps_per_epoch or gen_train.steps_per_epoch(),
+                     epochs=args.epochs,
+                     validation_data=gen_val.generate(),
+                     validation_steps=args.validation_steps or gen_val.steps_per_epoch(),
+                     callbacks=callbacks, verbose=1 if interactive else 0)
+
+    paths = save_final(checkdir, model, model_pred, hist.history)
+    print('saved %s' % ', '.join(paths.values()), flush=True)
+    return 0
+
+
+if __name__ == '__main__':
+    from crnn_gt import DataError
+    try:
+        sys.exit(main())
+    except (DataError, ValueError, OSError) as e:
+        print('error: %s' % e, file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,241 @@
+"""Data for the CRNN: read a line image, fit it to the input, encode its label, batch.
+
+The original's single ``generate()`` is split into stages, each usable alone:
+``read_image`` -> ``fit_to_input`` -> ``encode_label`` (crnn_utils) -> ``InputSequence``.
+"""
+
+from collections import Counter
+
+import cv2
+import keras
+import numpy as np
+
+from crnn_gt import BaseGTUtility, DataError, GTUtility  # noqa: F401  (the original's home of GTUtility)
+from crnn_utils import char_index, ctc_min_steps, describe_chars, encode_label
+
+
+class ImageReadError(DataError):
+    """An image file that exists but cannot be decoded."""
+
+
+def read_image(path, grayscale=True):
+    """Decode an image file (any path, Korean names too) as uint8 gray (H, W)
+    or BGR (H, W, 3); an unreadable or corrupt file raises ImageReadError."""
+    try:
+        buf = np.fromfile(path, dtype=np.uint8)
+    except OSError as e:
+        raise ImageReadError('cannot read image %s: %s' % (path, e.strerror or e)) from None
+    img = cv2.imdecode(buf, cv2.IMREAD_COLOR) if buf.size else None
+    if img is None:
+        raise ImageReadError('cannot decode image %s (%d bytes): corrupt, truncated or not an image'
+                             % (path, buf.size))
+    if grayscale:
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    return img
+
+
+def fit_to_input(img, width, height):
+    """Resize a line to ``height`` keeping its aspect ratio; squeeze it
+    horizontally only when it would be wider than ``width``.
+
+    Returns (resized image, squeeze factor <= 1). The original cut lines at
+    ``width`` and so dropped most of each sentence while keeping its label.
+    """
+    h, w = img.shape[:2]
+    new_w = max(1, int(round(height * w / max(h, 1))))
+    factor = 1.0
+    if new_w > width:
+        factor, new_w = width / new_w, width
+    return cv2.resize(img, (new_w, height), interpolation=cv2.INTER_CUBIC), factor
+
+
+def normalize_contrast(img):
+    """Stretch gray levels to 0..255 as float32, like the original."""
+    img = img.astype(np.float32)
+    return cv2.normalize(img, None, alpha=0, beta=255, norm_type=cv2.NORM_MINMAX)
+
+
+def pad_to_width(img, width, value=0.0):
+    """Pad on the right to ``width`` columns; (H, W) becomes (H, width, C)."""
+    if img.ndim == 2:
+        img = img[:, :, None]
+    out = np.full((img.shape[0], width, img.shape[2]), value, dtype=np.float32)
+    out[:, :img.shape[1]] = img
+    return out
+
+
+def prepare_line(img, width, height):
+    """A decoded line image as model input (height, width, C), float 0..255."""
+    resized, factor = fit_to_input(img, width, height)
+    if resized.ndim == 2:
+        resized = normalize_contrast(resized)
+    return pad_to_width(resized, width), factor
+
+
+def squeeze_factors(image_sizes, width, height):
+    """Squeeze factor each line will get, from its (width, height)."""
+    sizes = np.asarray(image_sizes, dtype=np.float64).reshape(-1, 2)
+    fitted = np.round(height * sizes[:, 0] / np.maximum(sizes[:, 1], 1))
+    return np.minimum(1.0, width / np.maximum(fitted, 1))
+
+
+class LabelTable:
+    """Every sample's label encoded once, with the CTC feasibility check.
+
+    A label is infeasible when it is longer than ``max_string_len`` or needs
+    more than ``time_steps`` frames (length + repeated neighbours).
+    """
+
+    def __init__(self, texts, charset, max_string_len, time_steps=None, unknown=' '):
+        time_steps = time_steps or max_string_len
+        index = char_index(charset)
+        self.labels = np.full((len(texts), max_string_len), -1, dtype=np.float32)
+        self.lengths = np.zeros(len(texts), dtype=np.int64)
+        self.feasible = np.zeros(len(texts), dtype=bool)
+        self.unknown_chars, self.infeasible = Counter(), []
+        for k, text in enumerate(texts):
+            ids, missing = encode_label(text, index, unknown)
+            self.unknown_chars.update(missing)
+            need = ctc_min_steps(ids)
+            if len(ids) == 0 or len(ids) > max_string_len or need > time_steps:
+                self.infeasible.append((k, text, need))
+                continue
+            self.feasible[k] = True
+            self.labels[k, :len(ids)] = ids
+            self.lengths[k] = len(ids)
+        self.unknown = unknown
+
+    def report(self, time_steps):
+        lines = []
+        if self.unknown_chars:
+            what = 'replaced by %r' % self.unknown if self.unknown is not None else 'dropped'
+            lines.append('%d characters not in the charset %s: %s'
+                         % (sum(self.unknown_chars.values()), what, describe_chars(self.unknown_chars)))
+        if self.infeasible:
+            ex = '; '.join('%r needs %d' % (t[:30], n) for _, t, n in self.infeasible[:3])
+            lines.append('excluded %d samples whose label does not fit %d CTC time steps (e.g. %s)'
+                         % (len(self.infeasible), time_steps, ex))
+        return lines
+
+
+class InputGenerator:
+    """Model input generator for text-line images (the original's API).
+
+    # Arguments
+        gt_util: a GTUtility (or split of one).
+        batch_size: lines per batch.
+        alphabet: the charset string, CTC blank '_' last.
+        input_size: (width, height) of the model input.
+        max_string_len: CTC time steps, ``model_pred.output_shape[1]``.
+        seed: seed of this generator's own shuffling (no global state).
+        unknown: replacement for characters outside the charset, None to drop them.
+        workers, use_multiprocessing, max_queue_size: keras.utils.PyDataset options.
+    """
+
+    def __init__(self, gt_util, batch_size, alphabet, input_size=(256, 32), grayscale=True,
+                 max_string_len=62, concatenate=False, seed=1337, unknown=' ',
+                 workers=1, use_multiprocessing=False, max_queue_size=10, verbose=True):
+        if concatenate:
+            raise ValueError('concatenate=True joins several words of one image into a line; '
+                             'AI Hub images hold one line each, so it is not supported')
+        self.gt_util = gt_util
+        self.batch_size = batch_size
+        self.alphabet = alphabet
+        self.input_size = tuple(input_size)
+        self.grayscale = grayscale
+        self.max_string_len = max_string_len
+        self.seed = seed
+        self.pydataset_options = dict(workers=workers, use_multiprocessing=use_multiprocessing,
+                                      max_queue_size=max_queue_size)
+        texts = gt_util.texts()
+        self.table = LabelTable(texts, alphabet, max_string_len, unknown=unknown)
+        self.indices = np.flatnonzero(self.table.feasible)
+        self.num_samples = len(self.indices)
+        if self.num_samples == 0:
+            raise DataError('no sample of %d fits the model (see the report above)' % len(texts))
+        if verbose:
+            for line in self.report():
+                print('InputGenerator:', line, flush=True)
+
+    def report(self):
+        width, height = self.input_size
+        lines = ['%d of %d samples usable' % (self.num_samples, self.gt_util.num_samples)]
+        lines += self.table.report(self.max_string_len)
+        if self.gt_util.image_sizes is not None:
+            f = squeeze_factors(self.gt_util.image_sizes[self.indices], width, height)
+            if np.any(f < 1):
+                lines.append('%d lines wider than %dx%d are squeezed horizontally (mean factor %.2f, min %.2f)'
+                             % (np.sum(f < 1), width, height, f[f < 1].mean(), f.min()))
+        return lines
+
+    def steps_per_epoch(self):
+        return max(1, self.num_samples // self.batch_size)
+
+    def generate(self, train=True):
+        """A batch source for ``model.fit`` that also works with ``next()``."""
+        return InputSequence(self, **self.pydataset_options)
+
+
+class InputSequence(keras.utils.PyDataset):
+    """An endless stream of batches over reshuffled passes of the data.
+
+    Batch ``i`` is a pure function of (seed, i), so worker threads or processes
+    produce the same batches as a single thread. ``next(seq)`` gives the
+    original's ``(inputs, {'ctc': zeros})`` with ``source_str``; Keras, which
+    rejects string arrays, indexes batches without it.
+    """
+
+    def __init__(self, generator, **kwargs):
+        super().__init__(**kwargs)
+        self.gen = generator
+        self._cursor = 0
+        self._perm_cache = {}
+
+    @property
+    def num_batches(self):
+        return None
+
+    def _permutation(self, pass_index):
+        perm = self._perm_cache.get(pass_index)
+        if perm is None:
+            rng = np.random.default_rng([self.gen.seed, pass_index])
+            perm = self.gen.indices[rng.permutation(len(self.gen.indices))]
+            self._perm_cache = {pass_index: perm, **{k: v for k, v in self._perm_cache.items() if k >= pass_index - 1}}
+        return perm
+
+    def sample_indices(self, i):
+        """Dataset indices of batch ``i``: stream positions i*B .. (i+1)*B-1."""
+        n, b = len(self.gen.indices), self.gen.batch_size
+        pos = np.arange(i * b, (i + 1) * b)
+        return np.array([self._permutation(p // n)[p % n] for p in pos])
+
+    def batch(self, i, with_source_str=True):
+        gen, gtu = self.gen, self.gen.gt_util
+        width, height = gen.input_size
+        idx = self.sample_indices(i)
+        channels = 1 if gen.grayscale else 3
+        images = np.empty((len(idx), width, height, channels), dtype=np.float32)
+        for j, k in enumerate(idx):
+            img = read_image(gtu.image_path + '/' + gtu.image_names[k], gen.grayscale)
+            line, _ = prepare_line(img, width, height)
+            images[j] = line.transpose(1, 0, 2)
+        inputs = {
+            'image_input': images,
+            'label_input': gen.table.labels[idx],
+            'input_length': np.full((len(idx), 1), gen.max_string_len, dtype=np.int64),
+            'label_length': gen.table.lengths[idx][:, None],
+        }
+        if with_source_str:
+            inputs['source_str'] = np.array([gtu.text[k][0] for k in idx])
+        return inputs, {'ctc': np.zeros(len(idx), dtype=np.float32)}
+
+    def __getitem__(self, i):
+        return self.batch(i, with_source_str=False)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        out = self.batch(self._cursor)
+        self._cursor += 1
+        return out

@@ -1,0 +1,113 @@
+"""Keras 3 implementation of CRNN (https://arxiv.org/abs/1507.05717).
+
+Layer names and shapes are those of the original Keras 2 project, so weights
+trained there load with ``model.load_weights('CRNN_weights.h5')``.
+"""
+
+import keras
+from keras import ops
+from keras.layers import (Activation, BatchNormalization, Bidirectional, Conv1D, Conv2D, Dense, GRU,
+                          Input, LSTM, MaxPool2D, Reshape, concatenate)
+from keras.models import Model
+
+# Keras 2's ctc_batch_cost took log(softmax + epsilon) as its logits.
+CTC_EPSILON = 1e-7
+
+
+@keras.saving.register_keras_serializable(package='crnn')
+class CTCLoss(keras.layers.Layer):
+    """Per-sample CTC loss as a layer, so the training model's output *is* the
+    loss (the original's ``Lambda(ctc_batch_cost)``). Blank = last class."""
+
+    def call(self, inputs):
+        labels, y_pred, input_length, label_length = inputs
+        num_classes = y_pred.shape[-1]
+        log_probs = ops.log(ops.cast(y_pred, 'float32') + CTC_EPSILON)
+        loss = ops.ctc_loss(
+            ops.cast(labels, 'int32'), log_probs,
+            ops.cast(ops.reshape(label_length, (-1,)), 'int32'),
+            ops.cast(ops.reshape(input_length, (-1,)), 'int32'),
+            mask_index=num_classes - 1)
+        return ops.expand_dims(loss, -1)
+
+    def compute_output_shape(self, input_shapes):
+        return (input_shapes[1][0], 1)
+
+
+def ctc_identity(y_true, y_pred):
+    """The compile loss of the training model: its output already is the loss."""
+    return y_pred
+
+
+def _conv_stack(x, act):
+    x = Conv2D(64, (3, 3), activation=act, padding='same', name='conv1_1')(x)
+    x = MaxPool2D((2, 2), strides=(2, 2), padding='same', name='pool1')(x)
+    x = Conv2D(128, (3, 3), activation=act, padding='same', name='conv2_1')(x)
+    x = MaxPool2D((2, 2), strides=(2, 2), padding='same', name='pool2')(x)
+    x = Conv2D(256, (3, 3), activation=act, padding='same', name='conv3_1')(x)
+    x = Conv2D(256, (3, 3), activation=act, padding='same', name='conv3_2')(x)
+    x = MaxPool2D((2, 2), strides=(1, 2), padding='same', name='pool3')(x)
+    x = Conv2D(512, (3, 3), activation=act, padding='same', name='conv4_1')(x)
+    x = BatchNormalization(name='batchnorm1')(x)
+    x = Conv2D(512, (3, 3), activation=act, padding='same', name='conv5_1')(x)
+    x = BatchNormalization(name='batchnorm2')(x)
+    x = MaxPool2D((2, 2), strides=(1, 2), padding='valid', name='pool5')(x)
+    x = Conv2D(512, (2, 2), activation=act, padding='valid', name='conv6_1')(x)
+    return x
+
+
+def _sequence_head(x, act, gru, cnn):
+    if cnn:
+        for i in range(6):
+            x = BatchNormalization(name='batch_normalization_%i' % (i + 1))(x)
+            x1 = Conv1D(128, 5, dilation_rate=1, padding='same', activation=act, name='conv1d_%i' % (i * 2 + 1))(x)
+            x2 = Conv1D(128, 5, dilation_rate=2, padding='same', activation=act, name='conv1d_%i' % (i * 2 + 2))(x)
+            x = concatenate([x1, x2], name='concatenate_%i' % (i + 1))
+        return x
+    for i in (1, 2):
+        rnn = GRU(256, return_sequences=True, reset_after=False) if gru else LSTM(256, return_sequences=True)
+        x = Bidirectional(rnn, name='bidirectional_%i' % i)(x)
+    return x
+
+
+def CRNN(input_shape, num_classes, prediction_only=False, gru=False, cnn=False):
+    """CRNN architecture: VGG conv stack, 2 x BiLSTM(256), softmax.
+
+    # Arguments
+        input_shape: (width, height, channels) of the input, e.g. (256, 32, 1).
+        num_classes: number of characters in the charset, CTC blank included.
+        prediction_only: return only the prediction model.
+        gru, cnn: the original's GRU and dilated-Conv1D variants of the head.
+
+    # Returns
+        (model_train, model_pred): the training model takes image_input,
+        label_input, input_length and label_length and outputs the CTC loss
+        (layer 'ctc'); the prediction model outputs softmax (B, T, num_classes)
+        with T = model_pred.output_shape[1] time steps (62 at width 256).
+    """
+    act = 'relu'
+    image_input = Input(shape=input_shape, name='image_input')
+    x = _conv_stack(image_input, act)
+    steps, channels = x.shape[1], x.shape[3]
+    if x.shape[2] != 1:
+        raise ValueError('input height %d does not reduce to 1 row (use 32)' % input_shape[1])
+    x = Reshape((steps, channels), name='reshape_1')(x)
+    x = _sequence_head(x, act, gru, cnn)
+    x = Dense(num_classes, name='dense1')(x)
+    y_pred = Activation('softmax', name='softmax', dtype='float32')(x)
+
+    model_pred = Model(image_input, y_pred, name='crnn_pred')
+    if prediction_only:
+        return model_pred
+
+    labels = Input(name='label_input', shape=(steps,), dtype='float32')
+    input_length = Input(name='input_length', shape=(1,), dtype='int64')
+    label_length = Input(name='label_length', shape=(1,), dtype='int64')
+    ctc_loss = CTCLoss(name='ctc', dtype='float32')([labels, y_pred, input_length, label_length])
+    model_train = Model(inputs=[image_input, labels, input_length, label_length], outputs={'ctc': ctc_loss}, name='crnn')
+    return model_train, model_pred
+
+
+def time_steps(model_pred):
+    """Number of CTC time steps (the original's max_string_len)."""
+    return model_pred.output_shape[1]

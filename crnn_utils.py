@@ -1,0 +1,145 @@
+"""Charset, label encoding and CTC decoding for the Korean CRNN.
+
+The charset is a string; its last character ``'_'`` is the CTC blank, as in
+the original project. Class ``i`` of the network is ``charset[i]``.
+"""
+
+import json
+import os
+import re
+import string
+from collections import Counter
+
+import numpy as np
+
+alphabet28 = string.ascii_lowercase + ' _'  # 26 is space, 27 is CTC blank char
+alphabet87 = string.ascii_lowercase + string.ascii_uppercase + string.digits + ' +-*.,:!?%&$~/()[]<>"\'@#_'
+
+BLANK = '_'
+DIGITS = '0123456789'
+SPACE = ' '
+PUNCTUATION = '.,:()[]<>"\'_'  # '_' last: the CTC blank
+HANGUL_SYLLABLE = re.compile('[가-힣]')
+CHARSET_FILE = 'charset.json'
+
+
+def _flatten_texts(texts):
+    """Accept a list of strings or GTUtility.text (a list of lists of strings)."""
+    for t in texts:
+        if isinstance(t, str):
+            yield t
+        else:
+            yield from t
+
+
+def build_charset(texts):
+    """The original notebook's charset: the Hangul syllables of ``texts`` in
+    first-seen order, then digits, space and ``.,:()[]<>"'_`` (blank last)."""
+    seen = dict.fromkeys(c for t in _flatten_texts(texts) for c in t if HANGUL_SYLLABLE.match(c))
+    return ''.join(seen) + DIGITS + SPACE + PUNCTUATION
+
+
+def blank_index(charset):
+    """Index of the CTC blank: always the last class."""
+    if not charset or charset[-1] != BLANK:
+        raise ValueError("the charset must end with the CTC blank '_' (got %r)" % charset[-8:])
+    return len(charset) - 1
+
+
+def save_charset(path, charset):
+    """Write the charset as JSON so a trained model is always paired with it."""
+    blank_index(charset)
+    if os.path.isdir(path):
+        path = os.path.join(path, CHARSET_FILE)
+    tmp = path + '.tmp'
+    with open(tmp, 'w', encoding='utf-8') as f:
+        json.dump({'charset': charset, 'num_classes': len(charset), 'blank': BLANK}, f, ensure_ascii=False)
+    os.replace(tmp, path)
+    return path
+
+
+def load_charset(path):
+    """Read a charset written by :func:`save_charset` (a file or a run folder)."""
+    if os.path.isdir(path):
+        path = os.path.join(path, CHARSET_FILE)
+    with open(path, encoding='utf-8') as f:
+        try:
+            charset = json.load(f)['charset']
+        except (ValueError, KeyError, TypeError) as e:
+            raise ValueError('%s is not a charset file: %s' % (path, e)) from None
+    blank_index(charset)
+    return charset
+
+
+def char_index(charset):
+    """Mapping character -> class index, blank excluded (it cannot be a label)."""
+    return {c: i for i, c in enumerate(charset[:-1])}
+
+
+def encode_label(text, index, unknown=SPACE):
+    """Class indices of ``text`` and the characters that are not in ``index``.
+
+    Unknown characters (and '_', the blank) are replaced by ``unknown`` like the
+    original, or dropped when ``unknown`` is None; the caller reports them.
+    """
+    ids, missing = [], []
+    fallback = index.get(unknown) if unknown is not None else None
+    for c in text:
+        i = index.get(c)
+        if i is None:
+            missing.append(c)
+            if fallback is None:
+                continue
+            i = fallback
+        ids.append(i)
+    return np.asarray(ids, dtype=np.int32), missing
+
+
+def ctc_min_steps(ids):
+    """Time steps CTC needs for a label: its length plus one blank between each
+    pair of equal neighbours."""
+    ids = np.asarray(ids)
+    return int(len(ids) + np.count_nonzero(ids[1:] == ids[:-1])) if len(ids) else 0
+
+
+def describe_chars(counter, limit=10):
+    """'%' x3, '-' x2 ... for a Counter of characters."""
+    items = Counter(counter).most_common()
+    s = ', '.join('%r x%d' % (c, n) for c, n in items[:limit])
+    if len(items) > limit:
+        s += ', ... (%d distinct)' % len(items)
+    return s
+
+
+def decode(chars):
+    """Collapse repeats and drop blanks in a sequence of per-frame characters
+    (the original's decoder)."""
+    new = ''
+    last = BLANK
+    for c in chars:
+        if (last == BLANK or last != c) and c != BLANK:
+            new += c
+        last = c
+    return new
+
+
+def greedy_decode_ids(probs):
+    """Greedy CTC decoding of a batch (B, T, C) without a per-frame Python loop.
+
+    Returns a list of int arrays, one per sample (blank = last class).
+    """
+    probs = np.asarray(probs)
+    blank = probs.shape[-1] - 1
+    best = np.argmax(probs, axis=-1)
+    keep = best != blank
+    keep[:, 1:] &= best[:, 1:] != best[:, :-1]
+    return [row[k] for row, k in zip(best, keep)]
+
+
+def greedy_decode(probs, charset):
+    """Greedy CTC decoding of a batch of softmax outputs into strings."""
+    if np.shape(probs)[-1] != len(charset):
+        raise ValueError('model has %d classes but the charset %d characters'
+                         % (np.shape(probs)[-1], len(charset)))
+    table = np.asarray(list(charset))
+    return [''.join(table[ids]) for ids in greedy_decode_ids(probs)]

@@ -1,0 +1,121 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import keras
+import numpy as np
+
+from conftest import ROOT
+from crnn_data import GTUtility, InputGenerator
+from crnn_model import CRNN
+from crnn_utils import build_charset, load_charset
+from utils.h5weights import load_weights_h5
+from utils.optimizers import SGD
+from utils.training import Logger, ModelCheckpoint, freeze_layers
+
+RUN_FILES = {'args.json', 'charset.json', 'history.csv', 'log.csv', 'weights.001.h5', 'final_weights.h5',
+             'model.h5', 'loss.png'}
+
+
+def test_original_notebook_calls_train(aihub_dir, tmp_path):
+    """The original's steps, as its README shows them, on Keras 3."""
+    gt_util = GTUtility(aihub_dir)
+    korean_dict = build_charset(gt_util.text)
+    gt_util_train, gt_util_val = gt_util.split(0.8)
+    model, model_pred = CRNN((256, 32, 1), len(korean_dict))
+    max_string_len = model_pred.output_shape[1]
+    gen_train = InputGenerator(gt_util_train, 4, korean_dict, (256, 32), grayscale=True,
+                               max_string_len=max_string_len, concatenate=False)
+    gen_val = InputGenerator(gt_util_val, 2, korean_dict, (256, 32), grayscale=True,
+                             max_string_len=max_string_len, concatenate=False)
+    checkdir = str(tmp_path / 'run')
+    freeze = ['conv1_1']
+    freeze_layers(model, freeze)
+    optimizer = SGD(learning_rate=0.0001, decay=1e-6, momentum=0.9, nesterov=True, clipnorm=5)
+    model.compile(loss={'ctc': lambda y_true, y_pred: y_pred}, optimizer=optimizer)
+    frozen = model.get_layer('conv1_1').get_weights()[0].copy()
+    hist = model.fit(gen_train.generate(), steps_per_epoch=2, epochs=2,
+                     validation_data=gen_val.generate(), validation_steps=1, verbose=0,
+                     callbacks=[ModelCheckpoint(checkdir + '/weights.{epoch:03d}.h5', verbose=1,
+                                                save_weights_only=True),
+                                Logger(checkdir),
+                                keras.callbacks.EarlyStopping(monitor='val_loss', patience=25,
+                                                              restore_best_weights=True)])
+    assert len(hist.history['loss']) == 2 and np.all(np.isfinite(hist.history['val_loss']))
+    assert sorted(os.listdir(checkdir)) == ['history.csv', 'log.csv', 'weights.001.h5', 'weights.002.h5']
+    np.testing.assert_array_equal(model.get_layer('conv1_1').get_weights()[0], frozen)
+    assert model.optimizer.iterations.numpy() == 4
+    with open(os.path.join(checkdir, 'log.csv')) as f:
+        rows = f.read().splitlines()
+    assert rows[0].startswith('iteration,epoch,batch,time,lr,loss') and len(rows) == 5
+    d = next(gen_val.generate())
+    assert d[0]['source_str'].tolist()[0] in gt_util_val.texts()
+    res = model_pred.predict(d[0]['image_input'], verbose=0)
+    assert res.shape == (2, 62, len(korean_dict))
+    m2, _ = CRNN((256, 32, 1), len(korean_dict))
+    m2.load_weights(checkdir + '/weights.002.h5')
+
+
+def run_cli(args, cwd=ROOT, **kw):
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    return subprocess.run([sys.executable, os.path.join(ROOT, 'CRNN_training.py')] + args, cwd=cwd,
+                          capture_output=True, text=True, env=env, timeout=300, **kw)
+
+
+def test_cli_smoke_run_writes_the_run_folder(aihub_dir, tmp_path):
+    root = str(tmp_path / 'checkpoints')
+    r = run_cli(['--data-dir', aihub_dir, '--epochs', '1', '--steps-per-epoch', '2', '--batch-size', '4',
+                 '--validation-steps', '1', '--checkpoint-root', root, '--experiment', 'smoke'])
+    assert r.returncode == 0, r.stderr[-2000:]
+    [run] = os.listdir(root)
+    assert run.endswith('_smoke') and len(run.split('_')[0]) == 12
+    run = os.path.join(root, run)
+    assert RUN_FILES <= set(os.listdir(run))
+    lines = [l for l in r.stdout.splitlines() if l.startswith('epoch 1/1')]
+    assert len(lines) == 1 and 'val_loss' in lines[0] and '\r' not in r.stdout
+    args = json.load(open(os.path.join(run, 'args.json')))
+    assert args['batch_size'] == 4 and args['lr'] == 1e-4 and args['decay'] == 1e-6
+    charset = load_charset(run)
+    model, model_pred = CRNN((256, 32, 1), len(charset))
+    load_weights_h5(model, os.path.join(run, 'final_weights.h5'))
+    loaded = keras.models.load_model(os.path.join(run, 'model.h5'), compile=False)
+    x = np.random.default_rng(0).uniform(0, 255, (1, 256, 32, 1)).astype('float32')
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model_pred.predict(x, verbose=0), atol=1e-6)
+    with h5py.File(os.path.join(run, 'weights.001.h5')) as f:
+        assert 'layer_names' in f.attrs
+
+
+def test_cli_bad_input_exits_nonzero_with_message(tmp_path):
+    r = run_cli(['--data-dir', str(tmp_path), '--epochs', '1'])
+    assert r.returncode == 2 and 'error: image folder not found' in r.stderr and 'Traceback' not in r.stderr
+
+
+def test_cli_unknown_freeze_layer(aihub_dir, tmp_path):
+    r = run_cli(['--data-dir', aihub_dir, '--freeze', 'conv9_9', '--checkpoint-root', str(tmp_path)])
+    assert r.returncode == 2 and 'conv9_9' in r.stderr and 'conv1_1' in r.stderr
+
+
+def test_sigterm_saves_weights_and_exits_cleanly(aihub_dir, tmp_path):
+    root = str(tmp_path / 'ck')
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    p = subprocess.Popen([sys.executable, os.path.join(ROOT, 'CRNN_training.py'), '--data-dir', aihub_dir,
+                          '--epochs', '1000', '--steps-per-epoch', '1', '--batch-size', '2', '--validation-steps', '1',
+                          '--checkpoint-root', root], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=env)
+    deadline = time.time() + 240
+    for line in p.stdout:
+        if line.startswith('epoch 2/') or time.time() > deadline:
+            break
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err[-2000:]
+    assert 'SIGTERM received' in out
+    [run] = os.listdir(root)
+    files = set(os.listdir(os.path.join(root, run)))
+    assert 'weights.interrupted.h5' in files and RUN_FILES <= files
+    model, _ = CRNN((256, 32, 1), len(load_charset(os.path.join(root, run))))
+    load_weights_h5(model, os.path.join(root, run, 'weights.interrupted.h5'))

@@ -1,0 +1,1 @@
+"""Shared helpers: training callbacks and plots, Keras 2 compatibility, data synthesis."""

@@ -1,0 +1,106 @@
+"""Weights as `.h5` files in Keras 2's HDF5 layout.
+
+Keras 3 only writes `.weights.h5` (its own layout); users of the original
+project have, and expect, Keras 2 files: root attribute ``layer_names``, one
+group per layer with attribute ``weight_names`` and one dataset per weight.
+Files written here load with Keras 2's and Keras 3's ``model.load_weights``.
+"""
+
+import os
+
+import h5py
+import keras
+import numpy as np
+
+
+def legacy_weights(layer):
+    """A layer's weights in the order Keras 2 saved them."""
+    return list(layer.trainable_weights) + list(layer.non_trainable_weights)
+
+
+def _weight_name(layer, w):
+    path = getattr(w, 'path', None) or w.name
+    if not path.startswith(layer.name + '/'):
+        path = layer.name + '/' + w.name
+    return path + ':0'
+
+
+def atomic_path(path):
+    """A temporary sibling of ``path`` for write-then-rename."""
+    return '%s.tmp%d' % (path, os.getpid())
+
+
+def save_weights_h5(model, path):
+    """Write ``model``'s weights to ``path`` in Keras 2's layout, atomically."""
+    tmp = atomic_path(path)
+    try:
+        with h5py.File(tmp, 'w') as f:
+            f.attrs['layer_names'] = np.array([layer.name.encode('utf8') for layer in model.layers], dtype='S')
+            f.attrs['backend'] = keras.backend.backend().encode('utf8')
+            f.attrs['keras_version'] = keras.__version__.encode('utf8')
+            for layer in sorted(model.layers, key=lambda l: l.name):
+                g = f.create_group(layer.name)
+                weights = legacy_weights(layer)
+                names = [_weight_name(layer, w).encode('utf8') for w in weights]
+                g.attrs['weight_names'] = np.array(names, dtype='S')
+                for name, w in zip(names, weights):
+                    g.create_dataset(name, data=np.asarray(keras.ops.convert_to_numpy(w)))
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
+def read_weights_h5(path):
+    """{layer name: [arrays]} from a Keras 2 weights file or a full-model `.h5`."""
+    try:
+        f = h5py.File(path, 'r')
+    except OSError as e:
+        raise ValueError('%s is not a readable HDF5 weights file (%s)' % (path, e)) from None
+    with f:
+        if 'layer_names' not in f.attrs and 'model_weights' in f:
+            f = f['model_weights']
+        if 'layer_names' not in f.attrs:
+            raise ValueError('%s has no Keras weights (no layer_names attribute)' % path)
+        out = {}
+        for name in f.attrs['layer_names']:
+            name = name.decode('utf8') if isinstance(name, bytes) else str(name)
+            g = f[name]
+            wnames = [n.decode('utf8') if isinstance(n, bytes) else str(n) for n in g.attrs.get('weight_names', [])]
+            if wnames:
+                out[name] = [np.asarray(g[n]) for n in wnames]
+        return out
+
+
+def load_weights_h5(model, path, skip_mismatch=False):
+    """Load weights by layer name, checking every shape.
+
+    With ``skip_mismatch`` a layer whose shapes differ (the classifier of a
+    model with another charset) keeps its initial weights; otherwise the
+    mismatch is an error naming the layer and both shapes. Returns the list of
+    skipped layer names.
+    """
+    stored = read_weights_h5(path)
+    layers = [l for l in model.layers if l.weights]
+    if not any(l.name in stored for l in layers):
+        raise ValueError('%s shares no layer name with the model (file has %s)' % (path, sorted(stored)))
+    skipped, plan = [], []
+    for layer in layers:
+        if layer.name not in stored:
+            raise ValueError('%s has no weights for layer %r' % (path, layer.name))
+        values, current = stored[layer.name], legacy_weights(layer)
+        shapes_file = [tuple(v.shape) for v in values]
+        shapes_model = [tuple(w.shape) for w in current]
+        if shapes_file != shapes_model:
+            if skip_mismatch:
+                skipped.append(layer.name)
+                continue
+            raise ValueError('layer %r: weights file %s has shapes %s, the model %s'
+                             % (layer.name, path, shapes_file, shapes_model))
+        plan.append((current, values))
+    for current, values in plan:
+        for w, v in zip(current, values):
+            w.assign(v)
+    return skipped

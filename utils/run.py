@@ -1,0 +1,55 @@
+"""A training run's folder: checkpoints/YYYYmmddHHMM_<experiment>/ and what goes in it.
+
+Shared by CRNN_training.py and the notebook so both leave the same files.
+"""
+
+import json
+import os
+import time
+
+from utils.h5weights import load_weights_h5, save_weights_h5
+from utils.plots import save_loss_plot
+
+
+def make_run_dir(experiment, root='checkpoints'):
+    """Create checkpoints/<timestamp>_<experiment>/, never reusing a folder."""
+    base = os.path.join(root, time.strftime('%Y%m%d%H%M') + '_' + experiment)
+    path, n = base, 1
+    while True:
+        try:
+            os.makedirs(path)
+            return path
+        except FileExistsError:
+            n += 1
+            path = '%s_%d' % (base, n)
+
+
+def save_arguments(checkdir, args):
+    """The exact arguments of the run, as JSON."""
+    with open(os.path.join(checkdir, 'args.json'), 'w', encoding='utf-8') as f:
+        json.dump(dict(args), f, ensure_ascii=False, indent=1, sort_keys=True)
+
+
+def load_initial_weights(model, path, log=print):
+    """Start from ``path`` (transfer learning): every layer whose shapes match is
+    loaded; a classifier of another charset size is skipped, and said so."""
+    skipped = load_weights_h5(model, path, skip_mismatch=True)
+    loaded = [l.name for l in model.layers if l.weights and l.name not in skipped]
+    log('loaded %d layers from %s' % (len(loaded), path))
+    if skipped:
+        log('not loaded (shapes differ, e.g. another charset): %s - these start from random weights'
+            % ', '.join(skipped))
+    return skipped
+
+
+def save_final(checkdir, model, model_pred, history):
+    """Final weights (Keras 2 layout), the prediction model and the loss plot."""
+    paths = {
+        'weights': save_weights_h5(model, os.path.join(checkdir, 'final_weights.h5')),
+        'model': os.path.join(checkdir, 'model.h5'),
+        'plot': save_loss_plot(history, os.path.join(checkdir, 'loss.png')),
+    }
+    tmp = os.path.join(checkdir, 'model.tmp.h5')
+    model_pred.save(tmp)
+    os.replace(tmp, paths['model'])
+    return paths

@@ -1,0 +1,259 @@
+"""Synthetic Korean text-line images in AI Hub's '한국어 글자체 이미지' format.
+
+    python -m utils.synth --out data/synth --count 40000 --workers 2
+
+Writes ``<out>/printed/NNNNNNNN.png`` and ``<out>/korean_printed_sentence.json``
+(info, images, annotations with attributes {font, type, is_aug}, licenses),
+which GTUtility reads like the real data. Sample k is a pure function of
+(seed, k): the same seed gives byte-identical files, in any number of processes.
+"""
+
+import argparse
+import glob
+import io
+import json
+import multiprocessing
+import os
+import sys
+from collections import Counter
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from utils.distort import distort
+from utils.synth_text import TextSource, as_kind, make_rng, parse_mix
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUNDLED_FONT = os.path.join(ROOT, 'NanumBarunGothic.ttf')
+SYSTEM_FONT_GLOBS = ('/usr/share/fonts/**/Nanum*.tt[fc]', '/usr/share/fonts/**/Nanum*.otf')
+HANDWRITING_FONTS = ('Brush', 'Pen')
+KINDS = ('문장', '단어(어절)', '글자(음절)')
+MAX_TRIES = 20
+
+
+def find_fonts(font_dir=None, system=True):
+    """The bundled font, every font in ``font_dir`` and, if ``system``, the
+    installed Nanum print fonts; sorted so the list is stable."""
+    fonts = [BUNDLED_FONT]
+    if font_dir:
+        found = [p for ext in ('ttf', 'otf', 'ttc') for p in glob.glob(os.path.join(font_dir, '*.' + ext))]
+        if not found:
+            raise ValueError('no .ttf/.otf/.ttc fonts in %s' % font_dir)
+        fonts += sorted(found)
+    if system:
+        found = {p for g in SYSTEM_FONT_GLOBS for p in glob.glob(g, recursive=True)}
+        fonts += sorted(p for p in found if not any(h in os.path.basename(p) for h in HANDWRITING_FONTS)
+                        and os.path.basename(p) != os.path.basename(BUNDLED_FONT))
+    return fonts
+
+
+def font_coverage(path):
+    """Code points the font maps to a glyph (its cmap)."""
+    from fontTools.ttLib import TTFont
+    with TTFont(path, fontNumber=0, lazy=True) as f:
+        return frozenset(f.getBestCmap() or ())
+
+
+class Renderer:
+    """Draws a text line with a font that has every one of its characters."""
+
+    def __init__(self, fonts, size=(20, 30), padding=(2, 10), distortions=None):
+        self.fonts = list(fonts)
+        self.coverage = [font_coverage(p) for p in self.fonts]
+        self.size = size
+        self.padding = padding
+        self.distortions = distortions or {}
+        self._cache = {}
+
+    def fonts_for(self, text):
+        need = {ord(c) for c in text}
+        return [i for i, cov in enumerate(self.coverage) if need <= cov]
+
+    def _font(self, i, size):
+        key = (i, size)
+        if key not in self._cache:
+            self._cache[key] = ImageFont.truetype(self.fonts[i], size)
+        return self._cache[key]
+
+    def render(self, text, font_index, rng):
+        """(uint8 gray image, list of distortions applied)."""
+        font = self._font(font_index, int(rng.integers(self.size[0], self.size[1] + 1)))
+        left, top, right, bottom = font.getbbox(text)
+        ascent, descent = font.getmetrics()
+        pad_x, pad_y = (int(v) for v in rng.integers(self.padding[0], self.padding[1] + 1, 2))
+        w, h = right - left + 2 * pad_x, ascent + descent + 2 * pad_y
+        paper, ink = int(rng.integers(200, 256)), int(rng.integers(0, 90))
+        img = Image.new('L', (w, h), paper)
+        ImageDraw.Draw(img).text((pad_x - left, pad_y), text, font=font, fill=ink)
+        return distort(np.asarray(img), rng, self.distortions, ink)
+
+
+def png_bytes(img):
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format='PNG', optimize=False, compress_level=6)
+    return buf.getvalue()
+
+
+class SampleMaker:
+    """Everything needed to make sample k; picklable for worker processes."""
+
+    def __init__(self, seed, kinds, source, renderer):
+        self.seed, self.kinds, self.source, self.renderer = seed, kinds, source, renderer
+
+    def __call__(self, k):
+        rng = make_rng(self.seed, k)
+        nprng = np.random.default_rng([self.seed, k])
+        kind = rng.choices([n for n, _ in self.kinds], weights=[w for _, w in self.kinds])[0]
+        for attempt in range(MAX_TRIES):
+            text, _ = self.source.draw(rng, self.seed * 7919 + k * 31 + attempt)
+            text = as_kind(text, kind, rng) if text.strip() else text
+            usable = self.renderer.fonts_for(text) if text.strip() else []
+            if usable:
+                break
+        else:
+            raise ValueError('sample %d: no font covers any of %d drawn texts' % (k, MAX_TRIES))
+        font_index = usable[int(nprng.integers(len(usable)))]
+        img, applied = self.renderer.render(text, font_index, nprng)
+        return dict(k=k, text=text, kind=kind, font=os.path.basename(self.renderer.fonts[font_index]),
+                    is_aug=bool(applied), png=png_bytes(img), width=img.shape[1], height=img.shape[0],
+                    redrawn=attempt)
+
+
+_MAKER = None
+
+
+def _init_worker(maker):
+    global _MAKER
+    _MAKER = maker
+
+
+def _make(k):
+    return _MAKER(k)
+
+
+def read_existing(json_path):
+    with open(json_path, encoding='utf-8') as f:
+        gt = json.load(f)
+    ids = [int(x['id']) for x in gt['images']] + [int(x['id']) for x in gt['annotations']]
+    return gt, (max(ids) + 1 if ids else 1)
+
+
+def write_json_atomic(path, obj):
+    tmp = path + '.tmp'
+    with open(tmp, 'w', encoding='utf-8') as f:
+        json.dump(obj, f, ensure_ascii=False, indent=1)
+        f.write('\n')
+    os.replace(tmp, path)
+
+
+def generate(out, count, maker, json_name='korean_printed_sentence.json', image_dir='printed',
+             append=False, drop_images=0, workers=1, progress=True):
+    """Make ``count`` samples into ``out``; returns a summary dict."""
+    json_path = os.path.join(out, json_name)
+    img_dir = os.path.join(out, image_dir)
+    os.makedirs(img_dir, exist_ok=True)
+    if os.path.exists(json_path) and not append:
+        raise ValueError('%s exists: pass --append to add to it, or choose another --out' % json_path)
+    if append and os.path.exists(json_path):
+        gt, first_id = read_existing(json_path)
+    else:
+        gt, first_id = {'info': {'name': 'Korean text lines (synthetic, utils.synth)', 'version': '1.0'},
+                        'images': [], 'annotations': [],
+                        'licenses': [{'name': 'generated by utils.synth', 'fonts': 'SIL Open Font License 1.1'}]}, 1
+    gt['info'].setdefault('seeds', []).append(maker.seed)
+    drop = set(np.random.default_rng([maker.seed, 99]).choice(count, size=min(drop_images, count), replace=False)
+               .tolist()) if drop_images else set()
+    stats = Counter()
+    ks = range(first_id, first_id + count)
+    pool = multiprocessing.get_context('fork').Pool(workers, _init_worker, (maker,)) if workers > 1 else None
+    results = pool.imap(_make, ks, chunksize=16) if pool else map(maker, ks)
+    try:
+        from tqdm import tqdm
+        for j, r in enumerate(tqdm(results, total=count, disable=not progress, desc='synth', file=sys.stderr)):
+            name = '%08d' % r['k']
+            file_name = name + '.png'
+            if j in drop:
+                stats['missing_image'] += 1
+            else:
+                with open(os.path.join(img_dir, file_name), 'wb') as f:
+                    f.write(r['png'])
+            gt['images'].append({'id': name, 'width': r['width'], 'height': r['height'], 'file_name': file_name})
+            gt['annotations'].append({'id': name, 'image_id': name, 'text': r['text'],
+                                      'attributes': {'font': r['font'], 'type': r['kind'], 'is_aug': r['is_aug']}})
+            stats[r['kind']] += 1
+            stats['redrawn_for_font'] += r['redrawn']
+            stats['is_aug'] += r['is_aug']
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
+    write_json_atomic(json_path, gt)
+    return dict(stats, json=json_path, first_id=first_id, total=len(gt['images']))
+
+
+def parse_weights(spec, allowed):
+    out = []
+    for part in spec.split(','):
+        name, _, w = part.partition(':')
+        if name not in allowed:
+            raise ValueError('unknown value %r (choose from %s)' % (name, ', '.join(allowed)))
+        out.append((name, float(w or 1)))
+    return tuple(out)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    a = p.add_argument
+    a('--out', required=True, help='dataset folder (JSON + image folder)')
+    a('--count', type=int, required=True)
+    a('--seed', type=int, default=0)
+    a('--kinds', default='문장', help="sample kinds with weights, e.g. '문장:0.9,단어(어절):0.05,글자(음절):0.05'")
+    a('--source', default='contract:0.7,random:0.3', help="text sources with weights: contract, random, file")
+    a('--text-file', help="UTF-8 text, one line per sample, for the 'file' source")
+    a('--max-chars', type=int, default=10, help='longest line in characters (10 fits 256x32 unsqueezed)')
+    a('--fonts', help='folder of extra .ttf/.otf fonts')
+    a('--no-system-fonts', action='store_true', help='only the bundled font (and --fonts)')
+    a('--font-size', default='20:30', help='font size range in px, min:max')
+    a('--padding', default='2:10', help='padding range in px, min:max')
+    a('--blur', type=float, default=0.15, help='probability of a Gaussian blur')
+    a('--noise', type=float, default=0.15, help='probability of pixel noise')
+    a('--rotate', type=float, default=0.1, help='probability of a slight rotation')
+    a('--perspective', type=float, default=0.1, help='probability of a slight perspective warp')
+    a('--jpeg', type=float, default=0.1, help='probability of JPEG artifacts')
+    a('--rules', type=float, default=0.05, help='probability of underline/table rules')
+    a('--json-name', default='korean_printed_sentence.json')
+    a('--image-dir', default='printed')
+    a('--append', action='store_true', help='add to an existing dataset, ids continue')
+    a('--drop-images', type=int, default=0, help='leave N image files out (like AI Hub entries without files)')
+    a('--workers', type=int, default=os.cpu_count() or 1)
+    a('--no-progress', action='store_true')
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    lines = None
+    if args.text_file:
+        with open(args.text_file, encoding='utf-8') as f:
+            lines = [' '.join(l.split()) for l in f if l.strip()]
+    mix = parse_mix(args.source)
+    size = tuple(int(v) for v in args.font_size.split(':'))
+    padding = tuple(int(v) for v in args.padding.split(':'))
+    probs = {k: getattr(args, k) for k in ('blur', 'noise', 'rotate', 'perspective', 'jpeg', 'rules')}
+    renderer = Renderer(find_fonts(args.fonts, system=not args.no_system_fonts), size, padding, probs)
+    maker = SampleMaker(args.seed, parse_weights(args.kinds, KINDS), TextSource(mix, lines, args.max_chars), renderer)
+    stats = generate(args.out, args.count, maker, args.json_name, args.image_dir, args.append,
+                     args.drop_images, args.workers, progress=not args.no_progress)
+    print('wrote %(json)s: %(total)d entries in all, ids from %(first_id)08d' % stats)
+    print('kinds: %s; distorted %d; texts redrawn for font coverage %d; entries without image %d; fonts %d'
+          % (', '.join('%s %d' % (k, stats.get(k, 0)) for k in KINDS if stats.get(k)), stats.get('is_aug', 0),
+             stats.get('redrawn_for_font', 0), stats.get('missing_image', 0), len(renderer.fonts)))
+    return 0
+
+
+if __name__ == '__main__':
+    try:
+        sys.exit(main())
+    except (ValueError, OSError) as e:
+        print('error: %s' % e, file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,189 @@
+"""Training callbacks: CSV logs, `.h5` checkpoints, snapshots, epoch lines, signals.
+
+Each callback does one thing, like Keras' own. Files are written atomically
+(temporary file + rename) so a killed run never leaves a half-written file.
+"""
+
+import csv
+import io
+import os
+import signal
+import sys
+import time
+
+import keras
+
+from utils.h5weights import save_weights_h5
+from utils.optimizers import current_learning_rate
+
+
+def write_atomic(path, text):
+    tmp = '%s.tmp%d' % (path, os.getpid())
+    with open(tmp, 'w', encoding='utf-8', newline='') as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _float(v):
+    try:
+        return float(keras.ops.convert_to_numpy(v))
+    except (TypeError, ValueError):
+        return v
+
+
+class Logger(keras.callbacks.Callback):
+    """log.csv: one row per batch (iteration, epoch, batch, time, lr, metrics);
+    history.csv: one row per epoch, rewritten after every epoch."""
+
+    def __init__(self, logdir):
+        super().__init__()
+        self.logdir = logdir
+        os.makedirs(logdir, exist_ok=True)
+        self.history = []
+        self.epoch = 0
+        self.iteration = 0
+
+    def on_train_begin(self, logs=None):
+        self.start_time = time.time()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.iteration += 1
+        row = {'iteration': self.iteration, 'epoch': self.epoch, 'batch': batch,
+               'time': round(time.time() - self.start_time, 3),
+               'lr': current_learning_rate(self.model.optimizer)}
+        row.update({k: _float(v) for k, v in (logs or {}).items()})
+        path = os.path.join(self.logdir, 'log.csv')
+        new = not os.path.exists(path) or os.path.getsize(path) == 0
+        with open(path, 'a', encoding='utf-8', newline='') as f:
+            w = csv.DictWriter(f, fieldnames=list(row))
+            if new:
+                w.writeheader()
+            w.writerow(row)
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {'epoch': epoch + 1, 'time': round(time.time() - self.start_time, 3),
+               'lr': current_learning_rate(self.model.optimizer)}
+        row.update({k: _float(v) for k, v in (logs or {}).items() if k != 'learning_rate'})
+        self.history.append(row)
+        fields = list(dict.fromkeys(k for r in self.history for k in r))
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=fields)
+        w.writeheader()
+        w.writerows(self.history)
+        write_atomic(os.path.join(self.logdir, 'history.csv'), buf.getvalue())
+
+
+class ModelCheckpoint(keras.callbacks.Callback):
+    """Per-epoch weights as Keras 2 `.h5` files, e.g. ``weights.{epoch:03d}.h5``.
+
+    Keras 3's own ModelCheckpoint refuses `.h5` weights; this one writes the
+    layout the original's users load. ``save_best_only`` keeps the file of the
+    best ``monitor`` value.
+    """
+
+    def __init__(self, filepath, monitor='val_loss', verbose=0, save_best_only=False,
+                 save_weights_only=True, mode='min'):
+        super().__init__()
+        if not save_weights_only:
+            raise ValueError('this checkpoint writes weights only; save the model with model.save()')
+        self.filepath = filepath
+        self.monitor = monitor
+        self.verbose = verbose
+        self.save_best_only = save_best_only
+        self.better = (lambda a, b: a < b) if mode == 'min' else (lambda a, b: a > b)
+        self.best = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        path = self.filepath.format(epoch=epoch + 1, **logs)
+        if self.save_best_only:
+            value = logs.get(self.monitor)
+            if value is None or (self.best is not None and not self.better(float(value), self.best)):
+                return
+            self.best = float(value)
+        save_weights_h5(self.model, path)
+        if self.verbose:
+            print('Epoch %d: saved weights to %s' % (epoch + 1, path), flush=True)
+
+
+class ModelSnapshot(keras.callbacks.Callback):
+    """Save the weights every ``interval`` iterations as weights.NNNNNN.h5."""
+
+    def __init__(self, logdir, interval=10000, verbose=1):
+        super().__init__()
+        self.logdir = logdir
+        self.interval = interval
+        self.verbose = verbose
+        self.iteration = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.iteration += 1
+        if self.iteration % self.interval == 0:
+            path = os.path.join(self.logdir, 'weights.%06i.h5' % self.iteration)
+            save_weights_h5(self.model, path)
+            if self.verbose:
+                print('Saving model %s' % path, flush=True)
+
+
+class EpochLine(keras.callbacks.Callback):
+    """One flushed line per epoch: for logs under nohup, where a progress bar
+    would fill nohup.out with carriage returns."""
+
+    def __init__(self, epochs, stream=None):
+        super().__init__()
+        self.epochs = epochs
+        self.stream = stream or sys.stdout
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.t0 = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        items = ' '.join('%s %.4f' % (k, _float(v)) for k, v in (logs or {}).items() if k != 'learning_rate')
+        print('epoch %d/%d %s lr %.3g %.1fs' % (epoch + 1, self.epochs, items,
+                                                current_learning_rate(self.model.optimizer), time.time() - self.t0),
+              file=self.stream, flush=True)
+
+
+class StopOnSignal(keras.callbacks.Callback):
+    """On SIGTERM or SIGINT, finish the current batch, save the weights to
+    ``path`` and stop training; ``self.signal`` tells which signal came."""
+
+    def __init__(self, path, signals=(signal.SIGTERM, signal.SIGINT)):
+        super().__init__()
+        self.path = path
+        self.signals = signals
+        self.signal = None
+        self._previous = {}
+
+    def _handle(self, signum, frame):
+        self.signal = signum
+
+    def on_train_begin(self, logs=None):
+        for s in self.signals:
+            self._previous[s] = signal.signal(s, self._handle)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.signal is not None and not self.model.stop_training:
+            save_weights_h5(self.model, self.path)
+            print('%s received: saved weights to %s, stopping' % (signal.Signals(self.signal).name, self.path),
+                  flush=True)
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        for s, h in self._previous.items():
+            signal.signal(s, h)
+
+
+def freeze_layers(model, freeze):
+    """``layer.trainable = not layer.name in freeze``; unknown names are an error."""
+    names = {layer.name for layer in model.layers}
+    unknown = [n for n in freeze if n not in names]
+    if unknown:
+        weighted = [layer.name for layer in model.layers if layer.weights]
+        raise ValueError('cannot freeze %s: no such layer (layers with weights: %s)'
+                         % (', '.join(unknown), ', '.join(weighted)))
+    for layer in model.layers:
+        layer.trainable = layer.name not in freeze
