@@ -1,0 +1,107 @@
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from crnn_data import GTUtility, read_image
+from utils.synth import BUNDLED_FONT, Renderer, SampleMaker, font_coverage, generate
+from utils.synth_text import KSX1001_HANGUL, TextSource
+
+
+def make(out, count=24, seed=3, append=False, workers=1, kinds=(('문장', 0.8), ('단어(어절)', 0.1), ('글자(음절)', 0.1)),
+         source=(('contract', 0.5), ('random', 0.5)), lines=None, drop=0):
+    renderer = Renderer([BUNDLED_FONT], distortions={'blur': 0.3, 'noise': 0.3, 'rotate': 0.2, 'jpeg': 0.2,
+                                                     'perspective': 0.2, 'rules': 0.2})
+    maker = SampleMaker(seed, kinds, TextSource(source, lines), renderer)
+    return generate(str(out), count, maker, append=append, drop_images=drop, workers=workers, progress=False)
+
+
+def digest(folder):
+    h = hashlib.sha256()
+    for root, _, files in sorted(os.walk(folder)):
+        for f in sorted(files):
+            h.update(f.encode())
+            h.update(open(os.path.join(root, f), 'rb').read())
+    return h.hexdigest()
+
+
+def test_ksx1001_has_2350_syllables():
+    assert len(KSX1001_HANGUL) == 2350 and '가' in KSX1001_HANGUL and '똠' not in KSX1001_HANGUL
+
+
+def test_gtutility_reads_what_the_generator_writes(tmp_path):
+    stats = make(tmp_path, drop=2)
+    gt = json.load(open(tmp_path / 'korean_printed_sentence.json', encoding='utf-8'))
+    assert set(gt) == {'info', 'images', 'annotations', 'licenses'}
+    assert [i['id'] for i in gt['images']] == ['%08d' % k for k in range(1, 25)]
+    assert all(a['image_id'] == a['id'] and set(a['attributes']) == {'font', 'type', 'is_aug'}
+               for a in gt['annotations'])
+    assert any(a['attributes']['is_aug'] for a in gt['annotations'])
+    gtu = GTUtility(str(tmp_path), types='all')
+    assert gtu.num_samples == 22 == stats['total'] - stats['missing_image']
+    for name, (w, h) in zip(gtu.image_names, gtu.image_sizes):
+        assert read_image(os.path.join(gtu.image_path, name)).shape == (h, w)
+
+
+def test_same_seed_same_bytes_in_any_number_of_processes(tmp_path):
+    make(tmp_path / 'a', workers=1)
+    make(tmp_path / 'b', workers=2)
+    make(tmp_path / 'c', seed=4)
+    assert digest(tmp_path / 'a') == digest(tmp_path / 'b') != digest(tmp_path / 'c')
+
+
+def test_append_keeps_ids_unique(tmp_path):
+    make(tmp_path, count=5)
+    with pytest.raises(ValueError, match='--append'):
+        make(tmp_path, count=5)
+    make(tmp_path, count=7, seed=9, append=True)
+    gt = json.load(open(tmp_path / 'korean_printed_sentence.json', encoding='utf-8'))
+    ids = [i['id'] for i in gt['images']]
+    assert len(ids) == len(set(ids)) == 12 and ids[-1] == '00000012'
+    assert len(os.listdir(tmp_path / 'printed')) == 12
+
+
+def test_text_a_font_lacks_is_never_drawn(tmp_path):
+    cov = font_coverage(BUNDLED_FONT)
+    assert ord('가') in cov and ord('ก') not in cov  # no Thai in NanumBarunGothic
+    lines = ['ก 계약', '계약서 제1조']
+    stats = make(tmp_path, count=10, source=(('file', 1.0),), lines=lines, kinds=(('문장', 1.0),))
+    assert stats['redrawn_for_font'] > 0
+    gt = json.load(open(tmp_path / 'korean_printed_sentence.json', encoding='utf-8'))
+    assert {a['text'] for a in gt['annotations']} == {'계약서 제1조'}
+
+
+def test_cli_smoke(tmp_path):
+    text = tmp_path / 'lines.txt'
+    text.write_text('갑은 을에게 지급한다\n계약 기간\n', encoding='utf-8')
+    r = subprocess.run([sys.executable, '-m', 'utils.synth', '--out', str(tmp_path / 'ds'), '--count', '6',
+                        '--source', 'file', '--text-file', str(text), '--no-system-fonts', '--workers', '2',
+                        '--no-progress'], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert 'wrote' in r.stdout and '6 entries' in r.stdout
+    r = subprocess.run([sys.executable, '-m', 'utils.synth', '--out', str(tmp_path / 'ds'), '--count', '1',
+                        '--source', 'nope'], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "unknown text source 'nope'" in r.stderr
+
+
+def test_bundled_sample_is_consistent():
+    gt = json.load(open(os.path.join(ROOT, 'korean_printed_sentence.json'), encoding='utf-8'))
+    images = {i['id']: i for i in gt['images']}
+    present = set(os.listdir(os.path.join(ROOT, 'printed')))
+    kinds = {a['attributes']['type'] for a in gt['annotations']}
+    assert kinds == {'문장', '단어(어절)', '글자(음절)'}
+    sentences = [a for a in gt['annotations'] if a['attributes']['type'] == '문장']
+    missing = [a for a in sentences if images[a['image_id']]['file_name'] not in present]
+    assert 950 <= len(sentences) - len(missing) <= 1100 and 0 < len(missing) < 20
+    for a in gt['annotations']:
+        img = images[a['image_id']]
+        if img['file_name'] in present:
+            h, w = read_image(os.path.join(ROOT, 'printed', img['file_name'])).shape
+            assert (w, h) == (img['width'], img['height']), img['file_name']
+    widths = np.array([32 * images[a['image_id']]['width'] / images[a['image_id']]['height'] for a in sentences])
+    assert np.mean(widths <= 256) >= 0.9
