@@ -4,6 +4,7 @@ The original's single ``generate()`` is split into stages, each usable alone:
 ``read_image`` -> ``fit_to_input`` -> ``encode_label`` (crnn_utils) -> ``InputSequence``.
 """
 
+import warnings
 from collections import Counter
 
 import cv2
@@ -12,6 +13,11 @@ import numpy as np
 
 from crnn_gt import BaseGTUtility, DataError, GTUtility  # noqa: F401  (the original's home of GTUtility)
 from crnn_utils import char_index, ctc_min_steps, describe_chars, encode_label
+
+
+# InputSequence shuffles by itself; Keras' default fit(shuffle=True) would warn on every fit.
+warnings.filterwarnings('ignore', message='`shuffle=True` was passed, but will be ignored since the data `x` '
+                        'was provided as an infinite PyDataset')
 
 
 class ImageReadError(DataError):

@@ -143,3 +143,14 @@ def greedy_decode(probs, charset):
                          % (np.shape(probs)[-1], len(charset)))
     table = np.asarray(list(charset))
     return [''.join(table[ids]) for ids in greedy_decode_ids(probs)]
+
+
+def edit_distance(a, b):
+    """Levenshtein distance between two strings."""
+    import editdistance
+    return int(editdistance.eval(a, b))
+
+
+def normalized_edit_distance(gt, pred):
+    """The original's ed_norm: edit distance / length of the ground truth."""
+    return edit_distance(gt, pred) / max(len(gt), 1)

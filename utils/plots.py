@@ -93,3 +93,18 @@ def save_loss_plot(history, path):
     plt.close(fig)
     os.replace(tmp, path)
     return path
+
+
+def plot_predictions(images, gts, preds, max_lines=8):
+    """Each line image (W, H, 1 model input) with GT, prediction and its
+    normalized edit distance, like the original's test cell; one figure."""
+    from crnn_utils import normalized_edit_distance
+    n = min(len(images), max_lines)
+    fig, axes = plt.subplots(n, 1, figsize=(10, 1.1 * n), squeeze=False)
+    for ax, img, gt, pred in zip(axes[:, 0], images, gts, preds):
+        ax.imshow(img[:, :, 0].T, cmap='gray', vmin=0, vmax=255)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title('GT: %s    RT: %s    %.2f' % (gt, pred, normalized_edit_distance(gt, pred)), fontsize=9, loc='left')
+    fig.tight_layout()
+    return fig
