@@ -46,6 +46,10 @@ def parse_args(argv=None):
     a('--snapshot-interval', type=int, default=0, help='also save weights every N iterations (0: off)')
     a('--rnn', choices=['lstm', 'gru', 'cnn'], default='lstm', help='sequence head of the CRNN')
     a('--workers', type=int, default=1, help='threads loading batches')
+    a('--metrics-steps', type=int, default=4, help='validation batches for CER/NED/ACC each epoch (0: off)')
+    a('--metrics-interval', type=int, default=1, help='compute CER/NED/ACC every N epochs')
+    a('--beam-width', type=int, default=0, help='beam search width for the metrics (0: greedy)')
+    a('--keep-best', action='store_true', help='also keep weights.best_loss.h5 and weights.best_cer.h5')
     return p.parse_args(argv)
 
 
@@ -58,7 +62,8 @@ def main(argv=None):
     from crnn_utils import build_charset, load_charset, save_charset
     from utils.optimizers import SGD, Adam
     from utils.run import load_initial_weights, make_run_dir, save_arguments, save_final
-    from utils.training import EpochLine, Logger, ModelCheckpoint, ModelSnapshot, StopOnSignal, freeze_layers
+    from utils.training import (EpochLine, Logger, ModelCheckpoint, ModelSnapshot, StopOnSignal, ValidationMetrics,
+                                freeze_layers)
 
     keras.utils.set_random_seed(args.seed)
 
@@ -98,7 +103,17 @@ def main(argv=None):
 
     # fit
     stop = StopOnSignal(os.path.join(checkdir, 'weights.interrupted.h5'))
-    callbacks = [
+    val_seq = gen_val.generate()
+    callbacks = []
+    if args.metrics_steps:
+        callbacks.append(ValidationMetrics(val_seq, model_pred, charset, args.metrics_steps, args.metrics_interval,
+                                           args.beam_width))
+    if args.keep_best:
+        callbacks.append(ModelCheckpoint(os.path.join(checkdir, 'weights.best_loss.h5'), save_best_only=True))
+        if args.metrics_steps:
+            callbacks.append(ModelCheckpoint(os.path.join(checkdir, 'weights.best_cer.h5'), monitor='val_cer',
+                                             save_best_only=True))
+    callbacks += [
         ModelCheckpoint(os.path.join(checkdir, 'weights.{epoch:03d}.h5'), verbose=0),
         Logger(checkdir),
         keras.callbacks.EarlyStopping(monitor='val_loss', mode='auto', restore_best_weights=True,
@@ -113,7 +128,7 @@ def main(argv=None):
     hist = model.fit(gen_train.generate(),
                      steps_per_epoch=args.steps_per_epoch or gen_train.steps_per_epoch(),
                      epochs=args.epochs,
-                     validation_data=gen_val.generate(),
+                     validation_data=val_seq,
                      validation_steps=args.validation_steps or gen_val.steps_per_epoch(),
                      callbacks=callbacks, verbose=1 if interactive else 0)
 

@@ -154,3 +154,32 @@ def edit_distance(a, b):
 def normalized_edit_distance(gt, pred):
     """The original's ed_norm: edit distance / length of the ground truth."""
     return edit_distance(gt, pred) / max(len(gt), 1)
+
+
+def recognition_metrics(gts, preds):
+    """CER (total edit distance / total reference length), NED (mean of the
+    original's ed_norm) and ACC (exact line matches) over a set of lines."""
+    if len(gts) != len(preds) or not len(gts):
+        raise ValueError('need as many predictions as references (got %d and %d)' % (len(preds), len(gts)))
+    dist = [edit_distance(g, p) for g, p in zip(gts, preds)]
+    return {'cer': sum(dist) / max(sum(len(g) for g in gts), 1),
+            'ned': float(np.mean([d / max(len(g), 1) for d, g in zip(dist, gts)])),
+            'acc': float(np.mean([g == p for g, p in zip(gts, preds)]))}
+
+
+def beam_decode(probs, charset, beam_width=10):
+    """Beam-search CTC decoding (keras.ops.ctc_decode) of softmax outputs."""
+    import keras
+    probs = np.asarray(probs, dtype=np.float32)
+    if probs.shape[-1] != len(charset):
+        raise ValueError('model has %d classes but the charset %d characters' % (probs.shape[-1], len(charset)))
+    lengths = np.full((probs.shape[0],), probs.shape[1], dtype=np.int32)
+    decoded, _ = keras.ops.ctc_decode(np.log(probs + 1e-7), lengths, strategy='beam_search',
+                                      beam_width=beam_width, top_paths=1, mask_index=len(charset) - 1)
+    best = keras.ops.convert_to_numpy(decoded)[0]
+    return [''.join(charset[i] for i in row if i >= 0) for row in best]
+
+
+def decode_batch(probs, charset, beam_width=0):
+    """Greedy decoding, or beam search when ``beam_width`` > 0."""
+    return beam_decode(probs, charset, beam_width) if beam_width else greedy_decode(probs, charset)

@@ -69,14 +69,17 @@ def run_cli(args, cwd=ROOT, **kw):
 def test_cli_smoke_run_writes_the_run_folder(aihub_dir, tmp_path):
     root = str(tmp_path / 'checkpoints')
     r = run_cli(['--data-dir', aihub_dir, '--epochs', '1', '--steps-per-epoch', '2', '--batch-size', '4',
-                 '--validation-steps', '1', '--checkpoint-root', root, '--experiment', 'smoke'])
+                 '--validation-steps', '1', '--checkpoint-root', root, '--experiment', 'smoke', '--keep-best',
+                 '--metrics-steps', '1'])
     assert r.returncode == 0, r.stderr[-2000:]
     [run] = os.listdir(root)
     assert run.endswith('_smoke') and len(run.split('_')[0]) == 12
     run = os.path.join(root, run)
-    assert RUN_FILES <= set(os.listdir(run))
+    assert RUN_FILES | {'weights.best_loss.h5', 'weights.best_cer.h5'} <= set(os.listdir(run))
     lines = [l for l in r.stdout.splitlines() if l.startswith('epoch 1/1')]
     assert len(lines) == 1 and 'val_loss' in lines[0] and '\r' not in r.stdout
+    history = open(os.path.join(run, 'history.csv')).read().splitlines()
+    assert {'val_cer', 'val_ned', 'val_acc', 'val_loss'} <= set(history[0].split(',')) and len(history) == 2
     args = json.load(open(os.path.join(run, 'args.json')))
     assert args['batch_size'] == 4 and args['lr'] == 1e-4 and args['decay'] == 1e-6
     charset = load_charset(run)

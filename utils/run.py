@@ -53,3 +53,36 @@ def save_final(checkdir, model, model_pred, history):
     model_pred.save(tmp)
     os.replace(tmp, paths['model'])
     return paths
+
+
+def latest_weights(run_dir):
+    """final_weights.h5, else the highest-numbered weights.NNN.h5 of a run."""
+    final = os.path.join(run_dir, 'final_weights.h5')
+    if os.path.exists(final):
+        return final
+    numbered = sorted(f for f in os.listdir(run_dir) if f.startswith('weights.') and f[8:11].isdigit())
+    if not numbered:
+        raise ValueError('no weights file in %s' % run_dir)
+    return os.path.join(run_dir, numbered[-1])
+
+
+def load_recognizer(run_dir=None, weights=None, charset=None, width=256, height=32, rnn='lstm'):
+    """(model_pred, charset, (width, height)) from a run folder, or from a
+    weights file and a charset file; the run's args.json gives the input size."""
+    from crnn_model import CRNN
+    from crnn_utils import load_charset
+    if run_dir:
+        args_path = os.path.join(run_dir, 'args.json')
+        if os.path.exists(args_path):
+            with open(args_path, encoding='utf-8') as f:
+                args = json.load(f)
+            width = int(args['width']) if str(args.get('width', 'auto')).isdigit() else width
+            height, rnn = args.get('height', height), args.get('rnn', rnn)
+        charset = charset or run_dir
+        weights = weights or latest_weights(run_dir)
+    if not (weights and charset):
+        raise ValueError('give a run folder, or both a weights file and a charset file')
+    charset = load_charset(charset)
+    model_pred = CRNN((width, height, 1), len(charset), prediction_only=True, gru=rnn == 'gru', cnn=rnn == 'cnn')
+    load_weights_h5(model_pred, weights)
+    return model_pred, charset, (width, height)

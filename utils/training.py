@@ -177,6 +177,35 @@ class StopOnSignal(keras.callbacks.Callback):
             signal.signal(s, h)
 
 
+class ValidationMetrics(keras.callbacks.Callback):
+    """CER, NED and line accuracy on ``steps`` validation batches every
+    ``interval`` epochs, added to the epoch logs as val_cer, val_ned, val_acc
+    (so history.csv, the epoch line and checkpoints see them). Put it first."""
+
+    def __init__(self, sequence, model_pred, charset, steps=4, interval=1, beam_width=0):
+        super().__init__()
+        self.sequence = sequence
+        self.model_pred = model_pred
+        self.charset = charset
+        self.steps = steps
+        self.interval = interval
+        self.beam_width = beam_width
+
+    def evaluate(self):
+        from crnn_utils import decode_batch, recognition_metrics
+        gts, preds = [], []
+        for i in range(self.steps):
+            inputs, _ = self.sequence.batch(i)
+            probs = self.model_pred.predict_on_batch(inputs['image_input'])
+            preds += decode_batch(keras.ops.convert_to_numpy(probs), self.charset, self.beam_width)
+            gts += inputs['source_str'].tolist()
+        return recognition_metrics(gts, preds)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None and (epoch + 1) % self.interval == 0:
+            logs.update({'val_' + k: v for k, v in self.evaluate().items()})
+
+
 def freeze_layers(model, freeze):
     """``layer.trainable = not layer.name in freeze``; unknown names are an error."""
     names = {layer.name for layer in model.layers}

@@ -1,0 +1,121 @@
+#!/usr/bin/env python
+"""Recognize text-line images with a trained CRNN, or evaluate it on a dataset.
+
+    python CRNN_predict.py --run checkpoints/<run> line1.png scans/lines/
+    python CRNN_predict.py --weights w.h5 --charset charset.json --output out.csv images/
+    python CRNN_predict.py --run checkpoints/<run> --data-dir . --types 문장
+
+Recognition prints ``path<TAB>text`` per image. Evaluation prints CER, NED and
+line accuracy; its last line is ``CER <x> NED <y> ACC <z>``.
+"""
+
+import argparse
+import csv
+import json
+import os
+import sys
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+
+IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    a = p.add_argument
+    a('inputs', nargs='*', help='image files or folders (one text line per image)')
+    a('--run', help='run folder: checkpoints/<time>_<experiment>/')
+    a('--weights', help='.h5 weights (default: the run\'s final_weights.h5)')
+    a('--charset', help='charset.json (default: the run\'s)')
+    a('--width', type=int, default=256, help='input width when there is no run folder')
+    a('--height', type=int, default=32)
+    a('--batch-size', type=int, default=64)
+    a('--beam-width', type=int, default=0, help='beam search width (0: greedy)')
+    a('--output', help='also write results to a .csv or .json file')
+    a('--data-dir', help='evaluate on an AI-Hub-format dataset instead')
+    a('--json', default='korean_printed_sentence.json')
+    a('--image-dir', default='printed')
+    a('--types', default='문장')
+    return p.parse_args(argv)
+
+
+def list_images(inputs):
+    """Image files named or inside named folders, sorted per folder."""
+    paths = []
+    for item in inputs:
+        if os.path.isdir(item):
+            found = sorted(os.path.join(item, f) for f in os.listdir(item) if f.lower().endswith(IMAGE_EXTENSIONS))
+            if not found:
+                raise ValueError('no images (%s) in folder %s' % ('/'.join(IMAGE_EXTENSIONS), item))
+            paths += found
+        elif os.path.isfile(item):
+            paths.append(item)
+        else:
+            raise ValueError('no such file or folder: %s' % item)
+    return paths
+
+
+def recognize(model_pred, charset, paths, input_size, batch_size=64, beam_width=0, progress=True):
+    """Texts of the line images at ``paths``, in order, batch by batch."""
+    import numpy as np
+    from tqdm import tqdm
+    from crnn_data import prepare_line, read_image
+    from crnn_utils import decode_batch
+    width, height = input_size
+    texts = []
+    bar = tqdm(total=len(paths), disable=not progress or len(paths) < 2 * batch_size, file=sys.stderr)
+    for start in range(0, len(paths), batch_size):
+        chunk = paths[start:start + batch_size]
+        batch = np.stack([prepare_line(read_image(p), width, height)[0].transpose(1, 0, 2) for p in chunk])
+        texts += decode_batch(model_pred.predict_on_batch(batch), charset, beam_width)
+        bar.update(len(chunk))
+    bar.close()
+    return texts
+
+
+def write_output(path, rows, fields):
+    if path.endswith('.json'):
+        with open(path, 'w', encoding='utf-8') as f:
+            json.dump([dict(zip(fields, r)) for r in rows], f, ensure_ascii=False, indent=1)
+    else:
+        with open(path, 'w', encoding='utf-8', newline='') as f:
+            w = csv.writer(f)
+            w.writerow(fields)
+            w.writerows(rows)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not args.inputs and not args.data_dir:
+        raise ValueError('give image files/folders, or --data-dir to evaluate')
+    from crnn_utils import recognition_metrics
+    from utils.run import load_recognizer
+    model_pred, charset, size = load_recognizer(args.run, args.weights, args.charset, args.width, args.height)
+    if args.data_dir:
+        from crnn_data import GTUtility
+        gtu = GTUtility(args.data_dir, json_file=args.json, image_dir=args.image_dir, types=args.types, verbose=False)
+        paths = [os.path.join(gtu.image_path, n) for n in gtu.image_names]
+        preds = recognize(model_pred, charset, paths, size, args.batch_size, args.beam_width)
+        gts = gtu.texts()
+        if args.output:
+            write_output(args.output, list(zip(paths, gts, preds)), ['path', 'gt', 'text'])
+        m = recognition_metrics(gts, preds)
+        print('%d lines from %s' % (len(gts), gtu.json_path))
+        print('CER %.4f NED %.4f ACC %.4f' % (m['cer'], m['ned'], m['acc']))
+        return 0
+    paths = list_images(args.inputs)
+    texts = recognize(model_pred, charset, paths, size, args.batch_size, args.beam_width)
+    for p, t in zip(paths, texts):
+        print('%s\t%s' % (p, t))
+    if args.output:
+        write_output(args.output, list(zip(paths, texts)), ['path', 'text'])
+    return 0
+
+
+if __name__ == '__main__':
+    from crnn_gt import DataError
+    try:
+        sys.exit(main())
+    except (DataError, ValueError, OSError) as e:
+        print('error: %s' % e, file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,85 @@
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, SENTENCES
+from crnn_model import CRNN
+from crnn_utils import beam_decode, build_charset, greedy_decode, recognition_metrics, save_charset
+from utils.h5weights import save_weights_h5
+
+
+def test_metrics_on_hand_computed_cases():
+    m = recognition_metrics(['가나다라', '마바'], ['가나다라', '마사아'])
+    # distances 0 and 2 (one substitution, one insertion); 2 / 6 characters
+    assert m['cer'] == pytest.approx(2 / 6)
+    assert m['ned'] == pytest.approx((0 + 2 / 2) / 2)
+    assert m['acc'] == 0.5
+    with pytest.raises(ValueError):
+        recognition_metrics(['a'], [])
+
+
+def test_beam_search_finds_what_greedy_misses():
+    cs = '가_'
+    probs = np.array([[[0.4, 0.6], [0.4, 0.6]]], np.float32)
+    assert greedy_decode(probs, cs) == ['']
+    assert beam_decode(probs, cs, beam_width=4) == ['가']  # P('가') = .64 > P('') = .36
+
+
+def test_beam_and_greedy_agree_on_confident_frames():
+    cs = '가나다_'
+    frames = [0, 0, 3, 0, 1, 3, 2, 2]
+    probs = np.full((1, 8, 4), 0.01, np.float32)
+    probs[0, np.arange(8), frames] = 0.97
+    assert greedy_decode(probs, cs) == beam_decode(probs, cs, 5) == ['가가나다']
+
+
+@pytest.fixture(scope='module')
+def run_dir(tmp_path_factory):
+    """A run folder as CRNN_training.py leaves it: args.json, charset.json, final_weights.h5."""
+    d = tmp_path_factory.mktemp('run')
+    charset = build_charset(SENTENCES + ['계약서 갑 날인'])
+    save_charset(str(d), charset)
+    json.dump({'width': '256', 'height': 32, 'rnn': 'lstm'}, open(d / 'args.json', 'w'))
+    model, _ = CRNN((256, 32, 1), len(charset))
+    save_weights_h5(model, str(d / 'final_weights.h5'))
+    return str(d)
+
+
+def predict(*args):
+    return subprocess.run([sys.executable, os.path.join(ROOT, 'CRNN_predict.py')] + list(args), cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_predict_images_and_folders(run_dir, aihub_dir, tmp_path):
+    folder = os.path.join(aihub_dir, 'printed')
+    one = os.path.join(folder, '00000001.png')
+    out = str(tmp_path / 'out.csv')
+    r = predict('--run', run_dir, one, folder, '--output', out, '--batch-size', '4')
+    assert r.returncode == 0, r.stderr[-2000:]
+    lines = r.stdout.splitlines()
+    assert len(lines) == 1 + 13 and lines[0].startswith(one + '\t')
+    rows = list(csv.reader(open(out, encoding='utf-8')))
+    assert rows[0] == ['path', 'text'] and len(rows) == 15
+
+
+def test_evaluate_dataset_last_line(run_dir, aihub_dir, tmp_path):
+    out = str(tmp_path / 'eval.json')
+    r = predict('--run', run_dir, '--data-dir', aihub_dir, '--beam-width', '3', '--output', out)
+    assert r.returncode == 0, r.stderr[-2000:]
+    last = r.stdout.strip().splitlines()[-1].split()
+    assert last[0::2] == ['CER', 'NED', 'ACC'] and all(np.isfinite(float(v)) for v in last[1::2])
+    assert len(json.load(open(out, encoding='utf-8'))) == 10
+
+
+def test_predict_errors_are_clear(run_dir, tmp_path):
+    bad = tmp_path / 'broken.png'
+    bad.write_bytes(b'\x89PNG\r\n')
+    r = predict('--run', run_dir, str(bad))
+    assert r.returncode == 2 and 'broken.png' in r.stderr and 'Traceback' not in r.stderr
+    r = predict('--run', run_dir, str(tmp_path / 'nope'))
+    assert r.returncode == 2 and 'no such file or folder' in r.stderr
