@@ -4,6 +4,7 @@
     python CRNN_predict.py --run checkpoints/<run> line1.png scans/lines/
     python CRNN_predict.py --weights w.h5 --charset charset.json --output out.csv images/
     python CRNN_predict.py --run checkpoints/<run> --data-dir . --types 문장
+    python CRNN_predict.py --run checkpoints/<run> --export exported/
 
 Recognition prints ``path<TAB>text`` per image. Evaluation prints CER, NED and
 line accuracy; its last line is ``CER <x> NED <y> ACC <z>``.
@@ -36,6 +37,8 @@ def parse_args(argv=None):
     a('--json', default='korean_printed_sentence.json')
     a('--image-dir', default='printed')
     a('--types', default='문장')
+    a('--export', metavar='DIR', help='export the model (SavedModel and ONNX, charset beside) to DIR instead')
+    a('--formats', default='saved_model,onnx', help='export formats: saved_model, onnx')
     return p.parse_args(argv)
 
 
@@ -86,11 +89,16 @@ def write_output(path, rows, fields):
 
 def main(argv=None):
     args = parse_args(argv)
-    if not args.inputs and not args.data_dir:
-        raise ValueError('give image files/folders, or --data-dir to evaluate')
+    if not args.inputs and not args.data_dir and not args.export:
+        raise ValueError('give image files/folders, --data-dir to evaluate, or --export DIR')
     from crnn_utils import recognition_metrics
     from utils.run import load_recognizer
     model_pred, charset, size = load_recognizer(args.run, args.weights, args.charset, args.width, args.height)
+    if args.export:
+        from utils.export import export_recognizer
+        for kind, path in export_recognizer(model_pred, charset, args.export, args.formats.split(',')).items():
+            print('%s\t%s' % (kind, path))
+        return 0
     if args.data_dir:
         from crnn_data import GTUtility
         gtu = GTUtility(args.data_dir, json_file=args.json, image_dir=args.image_dir, types=args.types, verbose=False)

@@ -72,6 +72,7 @@ def main(argv=None):
     charset = load_charset(args.charset) if args.charset else build_charset(gt_util.text)
     print('charset: %d classes (blank last)' % len(charset))
     gt_util_train, gt_util_val = gt_util.split(args.split, seed=args.seed if args.random_split else None)
+    print(gt_util.width_report(args.height))
     width = gt_util.input_width(args.height) if args.width == 'auto' else int(args.width)
     print('input %dx%d; train %d, validation %d lines' % (width, args.height, gt_util_train.num_samples,
                                                           gt_util_val.num_samples))

@@ -80,6 +80,13 @@ class BaseGTUtility:
         """The first text of each sample (one line per image)."""
         return [t[0] for t in self.text]
 
+    def width_report(self, height=32):
+        """Distribution of line widths at ``height`` (aspect ratio x height)."""
+        widths = height * self.image_sizes[:, 0] / np.maximum(self.image_sizes[:, 1], 1)
+        q = np.percentile(widths, [50, 90, 95, 99])
+        return ('line width at height %d: median %.0f, 90%% %.0f, 95%% %.0f, 99%% %.0f, max %.0f px'
+                % ((height,) + tuple(q) + (widths.max(),)))
+
     def input_width(self, height=32, coverage=0.95, multiple=8):
         """Input width that holds ``coverage`` of the lines at ``height``
         without squeezing, rounded up to a multiple of ``multiple``."""

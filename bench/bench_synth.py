@@ -46,7 +46,8 @@ def main():
     table.append('2 processes vs 1: %.2fx. Sentence lines, default distortions, %d fonts, %d lines x %d repeats.'
                  % (rows[1][1] / rows[0][1], len(find_fonts()), args.count, args.repeats))
     print('\n'.join(table))
-    write_section('synth', 'Synthetic data generator (utils.synth)', 'python bench/bench_synth.py', table)
+    command = ' '.join(['python bench/bench_synth.py'] + sys.argv[1:])
+    write_section('synth', 'Synthetic data generator (utils.synth)', command, table)
 
 
 if __name__ == '__main__':

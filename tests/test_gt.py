@@ -44,6 +44,7 @@ def test_input_width_reports_coverage(aihub_dir):
     w = gtu.input_width(32, 0.95)
     widths = 32 * gtu.image_sizes[:, 0] / gtu.image_sizes[:, 1]
     assert w % 8 == 0 and np.mean(widths <= w) >= 0.95
+    assert gtu.width_report(32).startswith('line width at height 32: median')
 
 
 def test_merge_keeps_counts(aihub_dir, tmp_path):

@@ -68,6 +68,9 @@ def test_predict_images_and_folders(run_dir, aihub_dir, tmp_path):
 
 
 def test_evaluate_dataset_last_line(run_dir, aihub_dir, tmp_path):
+    r = predict('--run', run_dir, '--data-dir', ROOT)  # the bundled sample
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert '971 lines' in r.stdout and r.stdout.strip().splitlines()[-1].startswith('CER ')
     out = str(tmp_path / 'eval.json')
     r = predict('--run', run_dir, '--data-dir', aihub_dir, '--beam-width', '3', '--output', out)
     assert r.returncode == 0, r.stderr[-2000:]
@@ -83,3 +86,22 @@ def test_predict_errors_are_clear(run_dir, tmp_path):
     assert r.returncode == 2 and 'broken.png' in r.stderr and 'Traceback' not in r.stderr
     r = predict('--run', run_dir, str(tmp_path / 'nope'))
     assert r.returncode == 2 and 'no such file or folder' in r.stderr
+
+
+def test_export_onnx_and_saved_model_match_keras(run_dir, tmp_path):
+    import onnxruntime as ort
+    import tensorflow as tf
+    from crnn_utils import load_charset
+    from utils.run import load_recognizer
+    out = str(tmp_path / 'exported')
+    r = predict('--run', run_dir, '--export', out)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert load_charset(out) == load_charset(run_dir)
+    model_pred, _, _ = load_recognizer(run_dir)
+    x = np.random.default_rng(0).uniform(0, 255, (3, 256, 32, 1)).astype('float32')
+    want = model_pred.predict(x, verbose=0)
+    sess = ort.InferenceSession(os.path.join(out, 'crnn.onnx'))
+    got = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    served = tf.saved_model.load(os.path.join(out, 'saved_model'))
+    np.testing.assert_allclose(served.serve(x).numpy(), want, atol=1e-5)

@@ -1,0 +1,30 @@
+"""Export the prediction model for deployment, with its charset beside it."""
+
+import os
+import shutil
+
+from crnn_utils import save_charset
+
+FORMATS = ('saved_model', 'onnx')
+
+
+def export_recognizer(model_pred, charset, out_dir, formats=FORMATS):
+    """Write ``out_dir/saved_model/`` (TensorFlow SavedModel) and/or
+    ``out_dir/crnn.onnx`` via Keras 3's ``model.export``, plus charset.json.
+    Both take (B, width, height, 1) float 0..255 and give softmax (B, T, C)."""
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        raise ValueError('unknown export format(s) %s (choose from %s)' % (', '.join(unknown), ', '.join(FORMATS)))
+    os.makedirs(out_dir, exist_ok=True)
+    written = {'charset': save_charset(out_dir, charset)}
+    if 'saved_model' in formats:
+        path = os.path.join(out_dir, 'saved_model')
+        if os.path.exists(path):
+            shutil.rmtree(path)
+        model_pred.export(path, format='tf_saved_model', verbose=False)
+        written['saved_model'] = path
+    if 'onnx' in formats:
+        path = os.path.join(out_dir, 'crnn.onnx')
+        model_pred.export(path, format='onnx', verbose=False)
+        written['onnx'] = path
+    return written
