@@ -139,9 +139,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    from crnn_gt import DataError
-    try:
-        sys.exit(main())
-    except (DataError, ValueError, OSError) as e:
-        print('error: %s' % e, file=sys.stderr)
-        sys.exit(2)
+    from utils.cli import run_cli
+    run_cli(main)

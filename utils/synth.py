@@ -252,8 +252,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    except (ValueError, OSError) as e:
-        print('error: %s' % e, file=sys.stderr)
-        sys.exit(2)
+    from utils.cli import run_cli
+    run_cli(main)
