@@ -4,6 +4,7 @@ The original's single ``generate()`` is split into stages, each usable alone:
 ``read_image`` -> ``fit_to_input`` -> ``encode_label`` (crnn_utils) -> ``InputSequence``.
 """
 
+import os
 import warnings
 from collections import Counter
 
@@ -222,7 +223,7 @@ class InputSequence(keras.utils.PyDataset):
         channels = 1 if gen.grayscale else 3
         images = np.empty((len(idx), width, height, channels), dtype=np.float32)
         for j, k in enumerate(idx):
-            img = read_image(gtu.image_path + '/' + gtu.image_names[k], gen.grayscale)
+            img = read_image(os.path.join(gtu.image_path, gtu.image_names[k]), gen.grayscale)
             line, _ = prepare_line(img, width, height)
             images[j] = line.transpose(1, 0, 2)
         inputs = {
