@@ -62,14 +62,14 @@ def recognize(model_pred, charset, paths, input_size, batch_size=64, beam_width=
     """Texts of the line images at ``paths``, in order, batch by batch."""
     import numpy as np
     from tqdm import tqdm
-    from crnn_data import prepare_line, read_image
+    from crnn_data import load_input
     from crnn_utils import decode_batch
     width, height = input_size
     texts = []
     bar = tqdm(total=len(paths), disable=not progress or len(paths) < 2 * batch_size, file=sys.stderr)
     for start in range(0, len(paths), batch_size):
         chunk = paths[start:start + batch_size]
-        batch = np.stack([prepare_line(read_image(p), width, height)[0].transpose(1, 0, 2) for p in chunk])
+        batch = np.stack([load_input(p, width, height) for p in chunk])
         texts += decode_batch(model_pred.predict_on_batch(batch), charset, beam_width)
         bar.update(len(chunk))
     bar.close()

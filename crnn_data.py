@@ -79,6 +79,12 @@ def prepare_line(img, width, height):
     return pad_to_width(resized, width), factor
 
 
+def load_input(path, width, height, grayscale=True):
+    """One image file as a model input row (width, height, C), float 0..255."""
+    line, _ = prepare_line(read_image(path, grayscale), width, height)
+    return line.transpose(1, 0, 2)
+
+
 def squeeze_factors(image_sizes, width, height):
     """Squeeze factor each line will get, from its (width, height)."""
     sizes = np.asarray(image_sizes, dtype=np.float64).reshape(-1, 2)
@@ -223,9 +229,7 @@ class InputSequence(keras.utils.PyDataset):
         channels = 1 if gen.grayscale else 3
         images = np.empty((len(idx), width, height, channels), dtype=np.float32)
         for j, k in enumerate(idx):
-            img = read_image(os.path.join(gtu.image_path, gtu.image_names[k]), gen.grayscale)
-            line, _ = prepare_line(img, width, height)
-            images[j] = line.transpose(1, 0, 2)
+            images[j] = load_input(os.path.join(gtu.image_path, gtu.image_names[k]), width, height, gen.grayscale)
         inputs = {
             'image_input': images,
             'label_input': gen.table.labels[idx],
