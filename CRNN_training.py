@@ -45,7 +45,7 @@ def parse_args(argv=None):
     a('--seed', type=int, default=1337)
     a('--snapshot-interval', type=int, default=0, help='also save weights every N iterations (0: off)')
     a('--rnn', choices=['lstm', 'gru', 'cnn'], default='lstm', help='sequence head of the CRNN')
-    a('--workers', type=int, default=1, help='threads loading batches')
+    a('--workers', type=int, help='threads decoding images (default: one per core)')
     a('--metrics-steps', type=int, default=4, help='validation batches for CER/NED/ACC each epoch (0: off)')
     a('--metrics-interval', type=int, default=1, help='compute CER/NED/ACC every N epochs')
     a('--beam-width', type=int, default=0, help='beam search width for the metrics (0: greedy)')
@@ -81,9 +81,9 @@ def main(argv=None):
     model, model_pred = CRNN((width, args.height, 1), len(charset), gru=args.rnn == 'gru', cnn=args.rnn == 'cnn')
     max_string_len = time_steps(model_pred)
     gen_train = InputGenerator(gt_util_train, args.batch_size, charset, (width, args.height),
-                               max_string_len=max_string_len, seed=args.seed, workers=args.workers)
+                               max_string_len=max_string_len, seed=args.seed, threads=args.workers)
     gen_val = InputGenerator(gt_util_val, args.batch_size, charset, (width, args.height),
-                             max_string_len=max_string_len, seed=args.seed + 1, workers=args.workers)
+                             max_string_len=max_string_len, seed=args.seed + 1, threads=args.workers)
     if args.weights:
         load_initial_weights(model, args.weights)
 

@@ -7,6 +7,7 @@ The original's single ``generate()`` is split into stages, each usable alone:
 import os
 import warnings
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import keras
@@ -57,32 +58,37 @@ def fit_to_input(img, width, height):
 
 
 def normalize_contrast(img):
-    """Stretch gray levels to 0..255 as float32, like the original."""
-    img = img.astype(np.float32)
-    return cv2.normalize(img, None, alpha=0, beta=255, norm_type=cv2.NORM_MINMAX)
+    """Stretch gray levels to the full 0..255 range (uint8), like the original."""
+    return cv2.normalize(img, None, alpha=0, beta=255, norm_type=cv2.NORM_MINMAX, dtype=cv2.CV_8U)
 
 
-def pad_to_width(img, width, value=0.0):
+def pad_to_width(img, width, value=0):
     """Pad on the right to ``width`` columns; (H, W) becomes (H, width, C)."""
     if img.ndim == 2:
         img = img[:, :, None]
-    out = np.full((img.shape[0], width, img.shape[2]), value, dtype=np.float32)
+    out = np.full((img.shape[0], width, img.shape[2]), value, dtype=img.dtype)
     out[:, :img.shape[1]] = img
     return out
 
 
 def prepare_line(img, width, height):
-    """A decoded line image as model input (height, width, C), float 0..255."""
+    """A decoded line image fitted to the input: (height, width, C) uint8 and
+    its squeeze factor. uint8 keeps the decoded-line cache 4x smaller."""
     resized, factor = fit_to_input(img, width, height)
     if resized.ndim == 2:
         resized = normalize_contrast(resized)
     return pad_to_width(resized, width), factor
 
 
-def load_input(path, width, height, grayscale=True):
-    """One image file as a model input row (width, height, C), float 0..255."""
+def fitted_line(path, width, height, grayscale=True):
+    """One image file as a model input row (width, height, C) uint8."""
     line, _ = prepare_line(read_image(path, grayscale), width, height)
     return line.transpose(1, 0, 2)
+
+
+def load_input(path, width, height, grayscale=True):
+    """One image file as a model input row (width, height, C), float 0..255."""
+    return fitted_line(path, width, height, grayscale).astype(np.float32)
 
 
 def squeeze_factors(image_sizes, width, height):
@@ -131,6 +137,56 @@ class LabelTable:
         return lines
 
 
+CACHE_LIMIT = 4 << 30
+
+
+class LineCache:
+    """Fitted uint8 input rows by dataset index, read from disk on first use.
+
+    np.zeros memory is only committed as rows are filled, so a cache that is
+    never completed costs only what was read. Threads share it safely: two
+    threads filling the same row write the same bytes.
+    """
+
+    def __init__(self, gt_util, input_size, grayscale=True, cache='auto', threads=1):
+        self.gt_util, self.input_size, self.grayscale = gt_util, tuple(input_size), grayscale
+        self.threads = max(1, int(threads))
+        self._pool = None
+        width, height = self.input_size
+        shape = (gt_util.num_samples, width, height, 1 if grayscale else 3)
+        nbytes = int(np.prod(shape))
+        self.enabled = nbytes <= CACHE_LIMIT if cache == 'auto' else bool(cache)
+        self.rows = np.zeros(shape, np.uint8) if self.enabled else None
+        self.filled = np.zeros(shape[0], bool) if self.enabled else None
+
+    def read(self, k):
+        gtu = self.gt_util
+        width, height = self.input_size
+        return fitted_line(os.path.join(gtu.image_path, gtu.image_names[k]), width, height, self.grayscale)
+
+    def __getstate__(self):  # worker processes start their own thread pool
+        return {**self.__dict__, '_pool': None}
+
+    def _read_all(self, idx):
+        """Rows of ``idx`` in order; OpenCV releases the GIL, so threads decode in parallel."""
+        if self.threads == 1 or len(idx) < 2:
+            return [self.read(k) for k in idx]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix='crnn-decode')
+        chunks = np.array_split(idx, min(self.threads, len(idx)))
+        return [row for rows in self._pool.map(lambda c: [self.read(k) for k in c], chunks) for row in rows]
+
+    def batch(self, idx):
+        """Input rows of samples ``idx`` as float32 (len(idx), width, height, C)."""
+        if not self.enabled:
+            return np.stack(self._read_all(idx)).astype(np.float32)
+        missing = np.unique(idx[~self.filled[idx]])
+        for k, row in zip(missing, self._read_all(missing)):
+            self.rows[k] = row
+            self.filled[k] = True
+        return self.rows[idx].astype(np.float32)
+
+
 class InputGenerator:
     """Model input generator for text-line images (the original's API).
 
@@ -142,12 +198,18 @@ class InputGenerator:
         max_string_len: CTC time steps, ``model_pred.output_shape[1]``.
         seed: seed of this generator's own shuffling (no global state).
         unknown: replacement for characters outside the charset, None to drop them.
-        workers, use_multiprocessing, max_queue_size: keras.utils.PyDataset options.
+        cache: keep each line decoded and fitted (uint8) after its first read,
+            so later epochs skip PNG decoding; 'auto' caches when it takes at
+            most ``CACHE_LIMIT`` bytes. Each worker process has its own cache.
+        threads: threads decoding the lines of a batch (default: one per core).
+        workers, use_multiprocessing, max_queue_size: keras.utils.PyDataset
+            options. workers=1 is fastest under TensorFlow, where fit already
+            prefetches batches in a background thread (see BENCHMARKS.md).
     """
 
     def __init__(self, gt_util, batch_size, alphabet, input_size=(256, 32), grayscale=True,
-                 max_string_len=62, concatenate=False, seed=1337, unknown=' ',
-                 workers=1, use_multiprocessing=False, max_queue_size=10, verbose=True):
+                 max_string_len=62, concatenate=False, seed=1337, unknown=' ', cache='auto',
+                 threads=None, workers=1, use_multiprocessing=False, max_queue_size=10, verbose=True):
         if concatenate:
             raise ValueError('concatenate=True joins several words of one image into a line; '
                              'AI Hub images hold one line each, so it is not supported')
@@ -166,6 +228,7 @@ class InputGenerator:
         self.num_samples = len(self.indices)
         if self.num_samples == 0:
             raise DataError('no sample of %d fits the model (see the report above)' % len(texts))
+        self.lines = LineCache(gt_util, self.input_size, grayscale, cache, threads or os.cpu_count() or 1)
         if verbose:
             for line in self.report():
                 print('InputGenerator:', line, flush=True)
@@ -220,18 +283,18 @@ class InputSequence(keras.utils.PyDataset):
         """Dataset indices of batch ``i``: stream positions i*B .. (i+1)*B-1."""
         n, b = len(self.gen.indices), self.gen.batch_size
         pos = np.arange(i * b, (i + 1) * b)
-        return np.array([self._permutation(p // n)[p % n] for p in pos])
+        passes = pos // n
+        idx = np.empty(b, dtype=np.int64)
+        for p in np.unique(passes):
+            at = passes == p
+            idx[at] = self._permutation(p)[pos[at] % n]
+        return idx
 
     def batch(self, i, with_source_str=True):
         gen, gtu = self.gen, self.gen.gt_util
-        width, height = gen.input_size
         idx = self.sample_indices(i)
-        channels = 1 if gen.grayscale else 3
-        images = np.empty((len(idx), width, height, channels), dtype=np.float32)
-        for j, k in enumerate(idx):
-            images[j] = load_input(os.path.join(gtu.image_path, gtu.image_names[k]), width, height, gen.grayscale)
         inputs = {
-            'image_input': images,
+            'image_input': gen.lines.batch(idx),
             'label_input': gen.table.labels[idx],
             'input_length': np.full((len(idx), 1), gen.max_string_len, dtype=np.int64),
             'label_length': gen.table.lengths[idx][:, None],

@@ -14,7 +14,7 @@ def test_fit_keeps_aspect_and_pads():
     out, f = fit_to_input(img, 256, 32)
     assert out.shape == (32, 80) and f == 1.0
     line, f = prepare_line(img, 256, 32)
-    assert line.shape == (32, 256, 1) and line.dtype == np.float32
+    assert line.shape == (32, 256, 1) and line.dtype == np.uint8
     assert np.all(line[:, 80:] == 0)
 
 
@@ -105,3 +105,24 @@ def test_generator_reports_squeezed_lines(aihub_dir, capsys):
     InputGenerator(gtu, 2, build_charset(gtu.text), (64, 32), max_string_len=14)
     out = capsys.readouterr().out
     assert 'squeezed horizontally' in out
+
+
+def test_cache_and_threads_give_the_same_batches(aihub_dir):
+    plain, _ = make_gen(aihub_dir, cache=False, threads=1)
+    cached, _ = make_gen(aihub_dir, cache=True, threads=2)
+    assert cached.lines.enabled and not plain.lines.enabled
+    for i in range(5):  # 20 lines: two passes over the 10 samples
+        a, b = plain.generate()[i][0], cached.generate()[i][0]
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key])
+    assert cached.lines.filled.all()
+
+
+def test_cached_lines_are_not_read_again(aihub_dir):
+    gen, _ = make_gen(aihub_dir, cache=True)
+    seq = gen.generate()
+    first = [seq[i][0]['image_input'] for i in range(3)]  # 12 lines: every sample once
+    for name in os.listdir(os.path.join(aihub_dir, 'printed')):
+        os.remove(os.path.join(aihub_dir, 'printed', name))
+    np.testing.assert_array_equal(seq[0][0]['image_input'], first[0])
+    assert gen.lines.filled.sum() == gen.num_samples

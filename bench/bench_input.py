@@ -1,0 +1,133 @@
+"""Benchmark: input pipeline lines/s, from PNG files on disk to model-ready batches.
+
+    python bench/bench_input.py [--count 4096] [--batch-size 128] [--repeats 3]
+
+Compares, in one run on the same files and all inside ``model.fit`` (a model
+that only averages the image, so the input side is what is timed): the
+original's single-threaded per-sample generator (decode, float fitting,
+per-character ``alphabet.index``) against ``InputGenerator`` batches, cold
+(PNG decoding every epoch) and from the decoded-line cache (epochs after the
+first), with 1 or 2 decoding threads or 2 Keras PyDataset workers.
+Writes the table into BENCHMARKS.md (section 'input').
+"""
+import argparse
+import itertools
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from bench.report import write_section  # noqa: E402
+from crnn_data import GTUtility, InputGenerator, fit_to_input, read_image  # noqa: E402
+from crnn_model import ctc_identity  # noqa: E402
+from crnn_utils import build_charset  # noqa: E402
+from utils.synth import Renderer, SampleMaker, find_fonts, generate  # noqa: E402
+from utils.synth_text import TextSource  # noqa: E402
+
+WIDTH, HEIGHT, STEPS = 256, 32, 62
+
+
+def make_dataset(out, count, font_size):
+    maker = SampleMaker(7, (('문장', 1.0),), TextSource(), Renderer(find_fonts(system=False), size=font_size))
+    generate(out, count, maker, workers=2, progress=False)
+    return GTUtility(out, verbose=False)
+
+
+def original_generate(gtu, charset, batch_size):
+    """The original generate()'s per-sample work in one Python generator: the baseline."""
+    for start in itertools.count(0, batch_size):
+        images, labels, lengths = [], [], []
+        for k in range(start, start + batch_size):
+            k %= gtu.num_samples
+            img = read_image(os.path.join(gtu.image_path, gtu.image_names[k]))
+            img, _ = fit_to_input(img, WIDTH, HEIGHT)
+            img = img.astype(np.float32)
+            img = (img - img.min()) / max(img.max() - img.min(), 1e-6) * 255
+            padded = np.zeros((HEIGHT, WIDTH), np.float32)
+            padded[:, :img.shape[1]] = img
+            images.append(padded.T[:, :, None])
+            label = np.ones(STEPS) * -1
+            ids = [charset.index(c if c in charset else ' ') for c in gtu.text[k][0]]
+            label[:len(ids)] = ids
+            labels.append(label)
+            lengths.append([len(ids)])
+        inputs = {'image_input': np.array(images), 'label_input': np.array(labels, np.float32),
+                  'input_length': np.full((batch_size, 1), STEPS), 'label_length': np.array(lengths)}
+        yield inputs, {'ctc': np.zeros(batch_size, np.float32)}
+
+
+def null_model():
+    """Takes the CRNN's four inputs and does almost nothing with them."""
+    inputs = [keras.Input((WIDTH, HEIGHT, 1), name='image_input'), keras.Input((STEPS,), name='label_input'),
+              keras.Input((1,), name='input_length', dtype='int64'), keras.Input((1,), name='label_length', dtype='int64')]
+    pooled = keras.layers.GlobalAveragePooling2D()(inputs[0])
+    out = keras.layers.Dense(1, name='ctc')(pooled)
+    model = keras.Model(inputs, {'ctc': out})
+    model.compile(loss={'ctc': ctc_identity}, optimizer='sgd')
+    return model
+
+
+class EpochTimer(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.t = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.times.append(time.perf_counter() - self.t)
+
+
+def fit_rate(source, num_samples, batch_size):
+    """lines/s of the second of two epochs of fit over all lines (the first traces the step)."""
+    timer = EpochTimer()
+    timer.times = []
+    steps = num_samples // batch_size
+    null_model().fit(source, steps_per_epoch=steps, epochs=2, verbose=0, callbacks=[timer])
+    return steps * batch_size / timer.times[1]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--count', type=int, default=4096)
+    p.add_argument('--batch-size', type=int, default=128)
+    p.add_argument('--repeats', type=int, default=3)
+    p.add_argument('--font-size', default='20:30', help='px range of the rendered text (image height follows)')
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        gtu = make_dataset(tmp, args.count, tuple(int(v) for v in args.font_size.split(':')))
+        charset = build_charset(gtu.text)
+        sizes = np.asarray(gtu.image_sizes)
+        base = [fit_rate(original_generate(gtu, charset, args.batch_size), args.count, args.batch_size)
+                for _ in range(args.repeats)]
+        rows = [('original generate(): per-sample Python generator', statistics.median(base))]
+        for cache in (False, True):
+            for threads, workers in ((1, 1), (2, 1), (1, 2)):
+                rates = []
+                for _ in range(args.repeats):
+                    gen = InputGenerator(gtu, args.batch_size, charset, (WIDTH, HEIGHT), max_string_len=STEPS,
+                                         threads=threads, workers=workers, cache=cache, verbose=False)
+                    rates.append(fit_rate(gen.generate(), args.count, args.batch_size))
+                rows.append(('fit, threads=%d workers=%d, %s' % (
+                    threads, workers, 'decoded-line cache' if cache else 'PNG decoding'), statistics.median(rates)))
+    b = rows[0][1]
+    table = ['| path | lines/s (median) | vs original |', '|---|---|---|']
+    table += ['| %s | %.0f | %.2fx |' % (name, rate, rate / b) for name, rate in rows]
+    table.append('')
+    table.append('%d synthetic sentence PNGs (mean %dx%d px, in the page cache), batch %d, input %dx%d, %d repeats; '
+                 'fit drives a model that only averages the image, so the input side is what is timed.'
+                 % (args.count, sizes[:, 0].mean(), sizes[:, 1].mean(), args.batch_size, WIDTH, HEIGHT, args.repeats))
+    print('\n'.join(table))
+    command = ' '.join(['python bench/bench_input.py'] + sys.argv[1:])
+    key, title = 'input', 'Input pipeline (InputGenerator inside model.fit)'
+    if args.font_size != '20:30':
+        key, title = 'input-' + args.font_size.replace(':', '-'), title + ', larger lines'
+    write_section(key, title, command, table)
+
+
+if __name__ == '__main__':
+    main()
