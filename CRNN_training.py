@@ -50,6 +50,9 @@ def parse_args(argv=None):
     a('--metrics-interval', type=int, default=1, help='compute CER/NED/ACC every N epochs')
     a('--beam-width', type=int, default=0, help='beam search width for the metrics (0: greedy)')
     a('--keep-best', action='store_true', help='also keep weights.best_loss.h5 and weights.best_cer.h5')
+    a('--precision', choices=['float32', 'mixed_bfloat16', 'mixed_float16'], default='float32',
+      help='compute dtype; the classifier and CTC loss stay float32 (bf16: 2.3x on AVX512-BF16 CPUs, BENCHMARKS.md)')
+    a('--jit-compile', choices=['auto', 'on', 'off'], default='auto', help='XLA compilation of the train step')
     return p.parse_args(argv)
 
 
@@ -66,6 +69,7 @@ def main(argv=None):
                                 freeze_layers)
 
     keras.utils.set_random_seed(args.seed)
+    keras.mixed_precision.set_global_policy(args.precision)
 
     # data
     gt_util = GTUtility(args.data_dir, json_file=args.json, image_dir=args.image_dir, types=args.types)
@@ -100,7 +104,8 @@ def main(argv=None):
     else:
         optimizer = Adam(learning_rate=args.lr, decay=args.decay, clipnorm=args.clipnorm)
     freeze_layers(model, [n for n in args.freeze.split(',') if n])
-    model.compile(loss={'ctc': ctc_identity}, optimizer=optimizer)
+    model.compile(loss={'ctc': ctc_identity}, optimizer=optimizer,
+                  jit_compile={'auto': 'auto', 'on': True, 'off': False}[args.jit_compile])
 
     # fit
     stop = StopOnSignal(os.path.join(checkdir, 'weights.interrupted.h5'))

@@ -109,7 +109,7 @@ class LabelTable:
         time_steps = time_steps or max_string_len
         index = char_index(charset)
         self.labels = np.full((len(texts), max_string_len), -1, dtype=np.float32)
-        self.lengths = np.zeros(len(texts), dtype=np.int64)
+        self.lengths = np.zeros(len(texts), dtype=np.int32)
         self.feasible = np.zeros(len(texts), dtype=bool)
         self.unknown_chars, self.infeasible = Counter(), []
         for k, text in enumerate(texts):
@@ -296,7 +296,7 @@ class InputSequence(keras.utils.PyDataset):
         inputs = {
             'image_input': gen.lines.batch(idx),
             'label_input': gen.table.labels[idx],
-            'input_length': np.full((len(idx), 1), gen.max_string_len, dtype=np.int64),
+            'input_length': np.full((len(idx), 1), gen.max_string_len, dtype=np.int32),
             'label_length': gen.table.lengths[idx][:, None],
         }
         if with_source_str:

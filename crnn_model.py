@@ -93,7 +93,7 @@ def CRNN(input_shape, num_classes, prediction_only=False, gru=False, cnn=False):
         raise ValueError('input height %d does not reduce to 1 row (use 32)' % input_shape[1])
     x = Reshape((steps, channels), name='reshape_1')(x)
     x = _sequence_head(x, act, gru, cnn)
-    x = Dense(num_classes, name='dense1')(x)
+    x = Dense(num_classes, name='dense1', dtype='float32')(x)  # logits stay float32 under mixed precision
     y_pred = Activation('softmax', name='softmax', dtype='float32')(x)
 
     model_pred = Model(image_input, y_pred, name='crnn_pred')
@@ -101,8 +101,8 @@ def CRNN(input_shape, num_classes, prediction_only=False, gru=False, cnn=False):
         return model_pred
 
     labels = Input(name='label_input', shape=(steps,), dtype='float32')
-    input_length = Input(name='input_length', shape=(1,), dtype='int64')
-    label_length = Input(name='label_length', shape=(1,), dtype='int64')
+    input_length = Input(name='input_length', shape=(1,), dtype='int32')
+    label_length = Input(name='label_length', shape=(1,), dtype='int32')
     ctc_loss = CTCLoss(name='ctc', dtype='float32')([labels, y_pred, input_length, label_length])
     model_train = Model(inputs=[image_input, labels, input_length, label_length], outputs={'ctc': ctc_loss}, name='crnn')
     return model_train, model_pred

@@ -66,7 +66,7 @@ def original_generate(gtu, charset, batch_size):
 def null_model():
     """Takes the CRNN's four inputs and does almost nothing with them."""
     inputs = [keras.Input((WIDTH, HEIGHT, 1), name='image_input'), keras.Input((STEPS,), name='label_input'),
-              keras.Input((1,), name='input_length', dtype='int64'), keras.Input((1,), name='label_length', dtype='int64')]
+              keras.Input((1,), name='input_length', dtype='int32'), keras.Input((1,), name='label_length', dtype='int32')]
     pooled = keras.layers.GlobalAveragePooling2D()(inputs[0])
     out = keras.layers.Dense(1, name='ctc')(pooled)
     model = keras.Model(inputs, {'ctc': out})

@@ -69,7 +69,7 @@ def test_generator_batches_like_the_original(aihub_dir):
     assert inputs['image_input'].shape == (4, 256, 32, 1) and inputs['image_input'].dtype == np.float32
     assert inputs['label_input'].shape == (4, 62)
     assert inputs['input_length'].tolist() == [[62]] * 4
-    assert inputs['label_length'].shape == (4, 1) and inputs['label_length'].dtype == np.int64
+    assert inputs['label_length'].shape == (4, 1) and inputs['label_length'].dtype == np.int32
     assert outputs['ctc'].shape == (4,)
     for s, lab, n in zip(inputs['source_str'], inputs['label_input'], inputs['label_length'][:, 0]):
         assert s in SENTENCES

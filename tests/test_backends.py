@@ -1,0 +1,63 @@
+"""The model, loss, metrics and training script on Keras' JAX and PyTorch backends.
+
+Each test runs where that backend is installed (JAX is in requirements.txt;
+PyTorch is not: `pip install torch` to run its tests), in a subprocess with
+TensorFlow made unimportable, and compares with TensorFlow in this process.
+"""
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from backend_check import ctc_case
+from crnn_model import CTCLoss
+from crnn_utils import decode_batch
+
+BACKENDS = [pytest.param(b, marks=pytest.mark.skipif(importlib.util.find_spec(b) is None,
+                                                       reason='%s is not installed' % b)) for b in ('jax', 'torch')]
+WITHOUT_TF = ("import runpy, sys; sys.modules['tensorflow'] = None; sys.path.insert(0, '.'); "
+              "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
+
+
+def run_on(backend, args, timeout=300):
+    env = dict(os.environ, KERAS_BACKEND=backend, PYTHONUNBUFFERED='1', JAX_PLATFORMS='cpu',
+               CUDA_VISIBLE_DEVICES='')
+    return subprocess.run([sys.executable] + args, cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_model_loss_and_keras2_weights(backend, tmp_path):
+    out = str(tmp_path / 'result.json')
+    p = run_on(backend, [os.path.join(ROOT, 'tests', 'backend_check.py'), out])
+    assert p.returncode == 0, p.stderr[-3000:]
+    r = json.load(open(out))
+    assert r['backend'] == backend
+    probs, labels, input_length, label_length = ctc_case()
+    tf_loss = np.asarray(CTCLoss()([labels, probs, input_length, label_length])).ravel()
+    np.testing.assert_allclose(r['ctc_loss'], tf_loss, rtol=1e-4)
+    assert r['keras2_max_diff'] < 1e-4 and r['resaved_max_diff'] < 1e-6
+    ref = np.load(os.path.join(ROOT, 'tests', 'fixtures', 'keras2_crnn_prediction.npz'))
+    charset = 'abcdefghijklmnopqrstuvwxyz0123456789 .,_'
+    assert r['texts'] == decode_batch(ref['y'], charset) + decode_batch(ref['y'], charset, beam_width=4)
+    assert 0 <= r['metrics']['cer']
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_training_script_runs_without_tensorflow(backend, aihub_dir, tmp_path):
+    root = str(tmp_path / 'ck')
+    p = run_on(backend, ['-c', WITHOUT_TF, 'CRNN_training.py', '--data-dir', aihub_dir, '--epochs', '2',
+                         '--batch-size', '4', '--checkpoint-root', root, '--experiment', backend])
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert 'epoch 2/2 loss' in p.stdout
+    run = os.path.join(root, os.listdir(root)[0])
+    for name in ('weights.001.h5', 'weights.002.h5', 'final_weights.h5', 'history.csv', 'log.csv', 'charset.json'):
+        assert os.path.exists(os.path.join(run, name)), name
+    from utils.run import load_recognizer  # weights written under that backend load here, under TensorFlow
+    model_pred, charset, _ = load_recognizer(run)
+    assert model_pred.output_shape[-1] == len(charset)
