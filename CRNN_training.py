@@ -18,6 +18,8 @@ os.environ.setdefault('MPLBACKEND', 'Agg')
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     a = p.add_argument
+    a('--resume', metavar='RUN_DIR', help="continue checkpoints/<run> after its last completed epoch, with its "
+      "arguments (flags given here override them, e.g. --epochs)")
     a('--data-dir', default='.', help='folder with the JSON file and the image folder')
     a('--json', default='korean_printed_sentence.json', help='AI Hub annotation file in --data-dir')
     a('--image-dir', default='printed', help='image folder in --data-dir')
@@ -53,7 +55,12 @@ def parse_args(argv=None):
     a('--precision', choices=['float32', 'mixed_bfloat16', 'mixed_float16'], default='float32',
       help='compute dtype; the classifier and CTC loss stay float32 (bf16: 2.3x on AVX512-BF16 CPUs, BENCHMARKS.md)')
     a('--jit-compile', choices=['auto', 'on', 'off'], default='auto', help='XLA compilation of the train step')
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.resume:
+        from utils.run import load_arguments
+        p.set_defaults(**{k: v for k, v in load_arguments(args.resume).items() if k != 'resume'})
+        args = p.parse_args(argv)
+    return args
 
 
 def main(argv=None):
@@ -64,16 +71,20 @@ def main(argv=None):
     from crnn_model import CRNN, ctc_identity, time_steps
     from crnn_utils import build_charset, load_charset, save_charset
     from utils.optimizers import SGD, Adam
+    from utils.resume import ResumeState, check_resumable
     from utils.run import load_initial_weights, make_run_dir, save_arguments, save_final
     from utils.training import (EpochLine, Logger, ModelCheckpoint, ModelSnapshot, StopOnSignal, ValidationMetrics,
                                 freeze_layers)
 
+    if args.resume:
+        check_resumable(args.resume)
     keras.utils.set_random_seed(args.seed)
     keras.mixed_precision.set_global_policy(args.precision)
 
     # data
     gt_util = GTUtility(args.data_dir, json_file=args.json, image_dir=args.image_dir, types=args.types)
-    charset = load_charset(args.charset) if args.charset else build_charset(gt_util.text)
+    charset_file = args.resume or args.charset
+    charset = load_charset(charset_file) if charset_file else build_charset(gt_util.text)
     print('charset: %d classes (blank last)' % len(charset))
     gt_util_train, gt_util_val = gt_util.split(args.split, seed=args.seed if args.random_split else None)
     print(gt_util.width_report(args.height))
@@ -88,11 +99,11 @@ def main(argv=None):
                                max_string_len=max_string_len, seed=args.seed, threads=args.workers)
     gen_val = InputGenerator(gt_util_val, args.batch_size, charset, (width, args.height),
                              max_string_len=max_string_len, seed=args.seed + 1, threads=args.workers)
-    if args.weights:
+    if args.weights and not args.resume:
         load_initial_weights(model, args.weights)
 
     # run folder
-    checkdir = make_run_dir(args.experiment, args.checkpoint_root)
+    checkdir = args.resume or make_run_dir(args.experiment, args.checkpoint_root)
     save_arguments(checkdir, vars(args))
     save_charset(checkdir, charset)
     print('run folder:', checkdir, flush=True)
@@ -107,6 +118,21 @@ def main(argv=None):
     model.compile(loss={'ctc': ctc_identity}, optimizer=optimizer,
                   jit_compile={'auto': 'auto', 'on': True, 'off': False}[args.jit_compile])
 
+    # resume state: weights, optimizer (momentum, schedule position), early stopping, best checkpoints
+    best_only = []
+    if args.keep_best:
+        best_only.append(ModelCheckpoint(os.path.join(checkdir, 'weights.best_loss.h5'), save_best_only=True))
+        if args.metrics_steps:
+            best_only.append(ModelCheckpoint(os.path.join(checkdir, 'weights.best_cer.h5'), monitor='val_cer',
+                                             save_best_only=True))
+    early_stopping = keras.callbacks.EarlyStopping(monitor='val_loss', mode='auto', restore_best_weights=True,
+                                                   verbose=1, patience=args.patience)
+    resume = ResumeState(checkdir, early_stopping, best_only)
+    initial_epoch = resume.restore(model) if args.resume else 0
+    if initial_epoch:
+        print('resuming after epoch %d' % initial_epoch, flush=True)
+    steps_per_epoch = args.steps_per_epoch or gen_train.steps_per_epoch()
+
     # fit
     stop = StopOnSignal(os.path.join(checkdir, 'weights.interrupted.h5'))
     val_seq = gen_val.generate()
@@ -114,31 +140,28 @@ def main(argv=None):
     if args.metrics_steps:
         callbacks.append(ValidationMetrics(val_seq, model_pred, charset, args.metrics_steps, args.metrics_interval,
                                            args.beam_width))
-    if args.keep_best:
-        callbacks.append(ModelCheckpoint(os.path.join(checkdir, 'weights.best_loss.h5'), save_best_only=True))
-        if args.metrics_steps:
-            callbacks.append(ModelCheckpoint(os.path.join(checkdir, 'weights.best_cer.h5'), monitor='val_cer',
-                                             save_best_only=True))
-    callbacks += [
+    logger = Logger(checkdir, resume_epoch=initial_epoch)
+    callbacks += best_only + [
         ModelCheckpoint(os.path.join(checkdir, 'weights.{epoch:03d}.h5'), verbose=0),
-        Logger(checkdir),
-        keras.callbacks.EarlyStopping(monitor='val_loss', mode='auto', restore_best_weights=True,
-                                      verbose=1, patience=args.patience),
+        logger,
+        early_stopping,
+        resume,
         stop,
     ]
     if args.snapshot_interval:
-        callbacks.append(ModelSnapshot(checkdir, args.snapshot_interval))
+        callbacks.append(ModelSnapshot(checkdir, args.snapshot_interval, iteration=initial_epoch * steps_per_epoch))
     interactive = sys.stdout.isatty()
     if not interactive:
         callbacks.append(EpochLine(args.epochs))
-    hist = model.fit(gen_train.generate(),
-                     steps_per_epoch=args.steps_per_epoch or gen_train.steps_per_epoch(),
+    model.fit(gen_train.generate(start=initial_epoch * steps_per_epoch),
+                     steps_per_epoch=steps_per_epoch,
                      epochs=args.epochs,
+                     initial_epoch=initial_epoch,
                      validation_data=val_seq,
                      validation_steps=args.validation_steps or gen_val.steps_per_epoch(),
                      callbacks=callbacks, verbose=1 if interactive else 0)
 
-    paths = save_final(checkdir, model, model_pred, hist.history)
+    paths = save_final(checkdir, model, model_pred, logger.as_history())
     print('saved %s' % ', '.join(paths.values()), flush=True)
     return 0
 

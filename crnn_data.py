@@ -5,6 +5,7 @@ The original's single ``generate()`` is split into stages, each usable alone:
 """
 
 import os
+import sys
 import warnings
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -154,6 +155,8 @@ class LineCache:
         self._pool = None
         width, height = self.input_size
         shape = (gt_util.num_samples, width, height, 1 if grayscale else 3)
+        self.row_shape = shape[1:]
+        self.bad = {}
         nbytes = int(np.prod(shape))
         self.enabled = nbytes <= CACHE_LIMIT if cache == 'auto' else bool(cache)
         self.rows = np.zeros(shape, np.uint8) if self.enabled else None
@@ -167,24 +170,44 @@ class LineCache:
     def __getstate__(self):  # worker processes start their own thread pool
         return {**self.__dict__, '_pool': None}
 
+    def _read_or_none(self, k):
+        """A row, or None for an unreadable file, which is reported once and
+        remembered (a half-million-file dataset always has a few)."""
+        if k in self.bad:
+            return None
+        try:
+            return self.read(k)
+        except ImageReadError as e:
+            self.bad[k] = str(e)
+            print('WARNING: skipping sample %d: %s (%d unreadable so far)' % (k, e, len(self.bad)),
+                  file=sys.stderr, flush=True)
+            return None
+
     def _read_all(self, idx):
         """Rows of ``idx`` in order; OpenCV releases the GIL, so threads decode in parallel."""
         if self.threads == 1 or len(idx) < 2:
-            return [self.read(k) for k in idx]
+            return [self._read_or_none(k) for k in idx]
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix='crnn-decode')
         chunks = np.array_split(idx, min(self.threads, len(idx)))
-        return [row for rows in self._pool.map(lambda c: [self.read(k) for k in c], chunks) for row in rows]
+        return [row for rows in self._pool.map(lambda c: [self._read_or_none(k) for k in c], chunks) for row in rows]
 
     def batch(self, idx):
-        """Input rows of samples ``idx`` as float32 (len(idx), width, height, C)."""
+        """Input rows of samples ``idx`` as float32 (len(idx), width, height, C)
+        and the mask of samples that could be read."""
         if not self.enabled:
-            return np.stack(self._read_all(idx)).astype(np.float32)
+            rows = self._read_all(idx)
+            ok = np.array([r is not None for r in rows])
+            images = np.zeros((len(idx),) + self.row_shape, np.float32)
+            for j in np.flatnonzero(ok):
+                images[j] = rows[j]
+            return images, ok
         missing = np.unique(idx[~self.filled[idx]])
         for k, row in zip(missing, self._read_all(missing)):
-            self.rows[k] = row
-            self.filled[k] = True
-        return self.rows[idx].astype(np.float32)
+            if row is not None:
+                self.rows[k] = row
+                self.filled[k] = True
+        return self.rows[idx].astype(np.float32), self.filled[idx]
 
 
 class InputGenerator:
@@ -247,9 +270,10 @@ class InputGenerator:
     def steps_per_epoch(self):
         return max(1, self.num_samples // self.batch_size)
 
-    def generate(self, train=True):
-        """A batch source for ``model.fit`` that also works with ``next()``."""
-        return InputSequence(self, **self.pydataset_options)
+    def generate(self, train=True, start=0):
+        """A batch source for ``model.fit`` that also works with ``next()``;
+        ``start``: the stream position in batches (resuming a run)."""
+        return InputSequence(self, start, **self.pydataset_options)
 
 
 class InputSequence(keras.utils.PyDataset):
@@ -261,10 +285,11 @@ class InputSequence(keras.utils.PyDataset):
     rejects string arrays, indexes batches without it.
     """
 
-    def __init__(self, generator, **kwargs):
+    def __init__(self, generator, start=0, **kwargs):
         super().__init__(**kwargs)
         self.gen = generator
-        self._cursor = 0
+        self.start = start
+        self._cursor = start
         self._perm_cache = {}
 
     @property
@@ -293,8 +318,11 @@ class InputSequence(keras.utils.PyDataset):
     def batch(self, i, with_source_str=True):
         gen, gtu = self.gen, self.gen.gt_util
         idx = self.sample_indices(i)
+        images, ok = gen.lines.batch(idx)
+        if not ok.all():
+            idx, images = self._replace_unreadable(idx, images, ok)
         inputs = {
-            'image_input': gen.lines.batch(idx),
+            'image_input': images,
             'label_input': gen.table.labels[idx],
             'input_length': np.full((len(idx), 1), gen.max_string_len, dtype=np.int32),
             'label_length': gen.table.lengths[idx][:, None],
@@ -303,8 +331,20 @@ class InputSequence(keras.utils.PyDataset):
             inputs['source_str'] = np.array([gtu.text[k][0] for k in idx])
         return inputs, {'ctc': np.zeros(len(idx), dtype=np.float32)}
 
+    def _replace_unreadable(self, idx, images, ok):
+        """Fill the places of unreadable lines with readable lines of the same batch."""
+        if not ok.any():
+            bad = self.gen.lines.bad
+            raise DataError('no readable image in batch: %d unreadable files so far, e.g. %s'
+                            % (len(bad), next(iter(bad.values()))))
+        donors = np.flatnonzero(ok)
+        fill = donors[np.arange((~ok).sum()) % len(donors)]
+        idx, images = idx.copy(), images.copy()
+        idx[~ok], images[~ok] = idx[fill], images[fill]
+        return idx, images
+
     def __getitem__(self, i):
-        return self.batch(i, with_source_str=False)
+        return self.batch(self.start + i, with_source_str=False)
 
     def __iter__(self):
         return self

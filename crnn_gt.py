@@ -167,7 +167,8 @@ def _check_annotation_ids(entries, json_path):
 
 
 def join_annotations(gt, json_path, types):
-    """Rows (image entry, text, type) in image order, joined by id in one pass."""
+    """(rows, unannotated): rows (image entry, text, type) in image order,
+    joined by id in one pass, and the ids of images without an annotation."""
     for key in ('images', 'annotations'):
         if not isinstance(gt, dict) or not isinstance(gt.get(key), list):
             raise DataError('%s: missing list %r (AI Hub schema: info, images, annotations, licenses)'
@@ -189,10 +190,14 @@ def join_annotations(gt, json_path, types):
         attributes = ann.get('attributes')
         by_image[image_id] = (text, attributes.get('type') if attributes else None)
     _check_annotation_ids(gt['annotations'], json_path)
+    rows, unannotated = [], []
     for img_id, img in images.items():
         row = by_image.get(img_id)
-        if row is not None and (types is None or row[1] in types):
-            yield img, row[0], row[1]
+        if row is None:
+            unannotated.append(img_id)
+        elif types is None or row[1] in types:
+            rows.append((img, row[0], row[1]))
+    return rows, unannotated
 
 
 class GTUtility(BaseGTUtility):
@@ -220,7 +225,7 @@ class GTUtility(BaseGTUtility):
         except OSError as e:
             raise DataError('image folder %s cannot be read: %s' % (image_path, e.strerror)) from None
         self.types = normalize_types(types)
-        rows = list(join_annotations(load_json(json_path), json_path, self.types))
+        rows, self.unannotated = join_annotations(load_json(json_path), json_path, self.types)
         missing = [img['file_name'] for img, _, _ in rows if img['file_name'] not in present]
         missing_set = set(missing)
         rows = [r for r in rows if r[0]['file_name'] not in missing_set]
@@ -245,4 +250,7 @@ class GTUtility(BaseGTUtility):
         if self.missing_images:
             s += '; skipped %d entries whose image is missing in %s (e.g. %s)' % (
                 len(self.missing_images), self.image_path, ', '.join(self.missing_images[:3]))
+        if self.unannotated:
+            s += '; skipped %d images without an annotation (e.g. id %s)' % (
+                len(self.unannotated), ', '.join(map(str, self.unannotated[:3])))
         return s

@@ -51,11 +51,9 @@ def save_charset(path, charset):
     blank_index(charset)
     if os.path.isdir(path):
         path = os.path.join(path, CHARSET_FILE)
-    tmp = path + '.tmp'
-    with open(tmp, 'w', encoding='utf-8') as f:
-        json.dump({'charset': charset, 'num_classes': len(charset), 'blank': BLANK}, f, ensure_ascii=False)
-    os.replace(tmp, path)
-    return path
+    from utils.atomic import write_text_atomic
+    return write_text_atomic(path, json.dumps({'charset': charset, 'num_classes': len(charset), 'blank': BLANK},
+                                              ensure_ascii=False))
 
 
 def load_charset(path):

@@ -6,11 +6,11 @@ group per layer with attribute ``weight_names`` and one dataset per weight.
 Files written here load with Keras 2's and Keras 3's ``model.load_weights``.
 """
 
-import os
-
 import h5py
 import keras
 import numpy as np
+
+from utils.atomic import atomic_write
 
 
 def legacy_weights(layer):
@@ -25,31 +25,19 @@ def _weight_name(layer, w):
     return path + ':0'
 
 
-def atomic_path(path):
-    """A temporary sibling of ``path`` for write-then-rename."""
-    return '%s.tmp%d' % (path, os.getpid())
-
-
 def save_weights_h5(model, path):
     """Write ``model``'s weights to ``path`` in Keras 2's layout, atomically."""
-    tmp = atomic_path(path)
-    try:
-        with h5py.File(tmp, 'w') as f:
-            f.attrs['layer_names'] = np.array([layer.name.encode('utf8') for layer in model.layers], dtype='S')
-            f.attrs['backend'] = keras.backend.backend().encode('utf8')
-            f.attrs['keras_version'] = keras.__version__.encode('utf8')
-            for layer in sorted(model.layers, key=lambda l: l.name):
-                g = f.create_group(layer.name)
-                weights = legacy_weights(layer)
-                names = [_weight_name(layer, w).encode('utf8') for w in weights]
-                g.attrs['weight_names'] = np.array(names, dtype='S')
-                for name, w in zip(names, weights):
-                    g.create_dataset(name, data=np.asarray(keras.ops.convert_to_numpy(w)))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_write(path) as tmp, h5py.File(tmp, 'w') as f:
+        f.attrs['layer_names'] = np.array([layer.name.encode('utf8') for layer in model.layers], dtype='S')
+        f.attrs['backend'] = keras.backend.backend().encode('utf8')
+        f.attrs['keras_version'] = keras.__version__.encode('utf8')
+        for layer in sorted(model.layers, key=lambda l: l.name):
+            g = f.create_group(layer.name)
+            weights = legacy_weights(layer)
+            names = [_weight_name(layer, w).encode('utf8') for w in weights]
+            g.attrs['weight_names'] = np.array(names, dtype='S')
+            for name, w in zip(names, weights):
+                g.create_dataset(name, data=np.asarray(keras.ops.convert_to_numpy(w)))
     return path
 
 

@@ -8,6 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import font_manager
 
+from utils.atomic import atomic_write
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUNDLED_FONT = os.path.join(ROOT, 'NanumBarunGothic.ttf')
 
@@ -88,10 +90,11 @@ def save_loss_plot(history, path):
     plt.xlabel('epoch')
     plt.legend()
     plt.grid(True)
-    tmp = path + '.tmp.png'
-    fig.savefig(tmp, dpi=80)
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        with atomic_write(path) as tmp:
+            fig.savefig(tmp, dpi=80)
+    finally:
+        plt.close(fig)
     return path
 
 

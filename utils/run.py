@@ -7,6 +7,7 @@ import json
 import os
 import time
 
+from utils.atomic import atomic_write, write_text_atomic
 from utils.h5weights import load_weights_h5, save_weights_h5
 from utils.plots import save_loss_plot
 
@@ -26,8 +27,20 @@ def make_run_dir(experiment, root='checkpoints'):
 
 def save_arguments(checkdir, args):
     """The exact arguments of the run, as JSON."""
-    with open(os.path.join(checkdir, 'args.json'), 'w', encoding='utf-8') as f:
-        json.dump(dict(args), f, ensure_ascii=False, indent=1, sort_keys=True)
+    return write_text_atomic(os.path.join(checkdir, 'args.json'),
+                             json.dumps(dict(args), ensure_ascii=False, indent=1, sort_keys=True))
+
+
+def load_arguments(run_dir):
+    """The arguments a run was started with (its args.json)."""
+    path = os.path.join(run_dir, 'args.json')
+    if not os.path.isdir(run_dir):
+        raise ValueError('run folder not found: %s' % run_dir)
+    try:
+        with open(path, encoding='utf-8') as f:
+            return json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError('%s: cannot read the run\'s arguments (%s)' % (path, e)) from None
 
 
 def load_initial_weights(model, path, log=print):
@@ -49,9 +62,8 @@ def save_final(checkdir, model, model_pred, history):
         'model': os.path.join(checkdir, 'model.h5'),
         'plot': save_loss_plot(history, os.path.join(checkdir, 'loss.png')),
     }
-    tmp = os.path.join(checkdir, 'model.tmp.h5')
-    model_pred.save(tmp)
-    os.replace(tmp, paths['model'])
+    with atomic_write(paths['model']) as tmp:
+        model_pred.save(tmp)
     return paths
 
 

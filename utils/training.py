@@ -13,15 +13,9 @@ import time
 
 import keras
 
+from utils.atomic import write_text_atomic
 from utils.h5weights import save_weights_h5
 from utils.optimizers import current_learning_rate
-
-
-def write_atomic(path, text):
-    tmp = '%s.tmp%d' % (path, os.getpid())
-    with open(tmp, 'w', encoding='utf-8', newline='') as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def _float(v):
@@ -31,20 +25,61 @@ def _float(v):
         return v
 
 
+def _read_rows(path):
+    """CSV rows as dicts; a last line cut short by a killed process is dropped."""
+    if not os.path.exists(path):
+        return [], []
+    with open(path, encoding='utf-8', newline='') as f:
+        text = f.read()
+    reader = csv.DictReader(io.StringIO(text[:text.rfind('\n') + 1]))
+    rows = [r for r in reader if None not in r.values() and None not in r]
+    return rows, reader.fieldnames or []
+
+
+def _csv_text(rows, fields):
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fields)
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
 class Logger(keras.callbacks.Callback):
     """log.csv: one row per batch (iteration, epoch, batch, time, lr, metrics);
-    history.csv: one row per epoch, rewritten after every epoch."""
+    history.csv: one row per epoch, rewritten after every epoch.
 
-    def __init__(self, logdir):
+    ``resume_epoch``: continue a run after that many completed epochs: rows of
+    later (unfinished) epochs are dropped, new rows are appended.
+    """
+
+    def __init__(self, logdir, resume_epoch=0):
         super().__init__()
         self.logdir = logdir
         os.makedirs(logdir, exist_ok=True)
         self.history = []
         self.epoch = 0
         self.iteration = 0
+        self.time_offset = 0.0
+        if resume_epoch:
+            self._truncate(resume_epoch)
+
+    def _truncate(self, epochs):
+        history, fields = _read_rows(os.path.join(self.logdir, 'history.csv'))
+        self.history = [r for r in history if int(r['epoch']) <= epochs]
+        write_text_atomic(os.path.join(self.logdir, 'history.csv'), _csv_text(self.history, fields))
+        log, fields = _read_rows(os.path.join(self.logdir, 'log.csv'))
+        log = [r for r in log if int(r['epoch']) < epochs]
+        write_text_atomic(os.path.join(self.logdir, 'log.csv'), _csv_text(log, fields))
+        if log:
+            self.iteration, self.time_offset = int(log[-1]['iteration']), float(log[-1]['time'])
 
     def on_train_begin(self, logs=None):
-        self.start_time = time.time()
+        self.start_time = time.time() - self.time_offset
+
+    def as_history(self):
+        """{metric: [value per epoch]} over the whole run, resumed parts included."""
+        keys = dict.fromkeys(k for r in self.history for k in r if k not in ('epoch', 'time', 'lr'))
+        return {k: [float(r[k]) for r in self.history if r.get(k) not in (None, '')] for k in keys}
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
@@ -69,11 +104,7 @@ class Logger(keras.callbacks.Callback):
         row.update({k: _float(v) for k, v in (logs or {}).items() if k != 'learning_rate'})
         self.history.append(row)
         fields = list(dict.fromkeys(k for r in self.history for k in r))
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=fields)
-        w.writeheader()
-        w.writerows(self.history)
-        write_atomic(os.path.join(self.logdir, 'history.csv'), buf.getvalue())
+        write_text_atomic(os.path.join(self.logdir, 'history.csv'), _csv_text(self.history, fields))
 
 
 class ModelCheckpoint(keras.callbacks.Callback):
@@ -112,12 +143,12 @@ class ModelCheckpoint(keras.callbacks.Callback):
 class ModelSnapshot(keras.callbacks.Callback):
     """Save the weights every ``interval`` iterations as weights.NNNNNN.h5."""
 
-    def __init__(self, logdir, interval=10000, verbose=1):
+    def __init__(self, logdir, interval=10000, verbose=1, iteration=0):
         super().__init__()
         self.logdir = logdir
         self.interval = interval
         self.verbose = verbose
-        self.iteration = 0
+        self.iteration = iteration
 
     def on_train_batch_end(self, batch, logs=None):
         self.iteration += 1
