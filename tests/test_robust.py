@@ -184,3 +184,14 @@ def test_label_encoder_on_any_unicode(known, text):
     assert missing == [c for c in text if c not in charset[:-1]]
     dropped, _ = encode_label(text, char_index(charset), unknown=None)
     assert len(dropped) == len(text) - len(missing)
+
+
+@pytest.mark.skipif(hasattr(os, 'geteuid') and os.geteuid() == 0, reason='root reads any folder')
+def test_unreadable_image_folder_is_named(aihub_dir):
+    folder = os.path.join(aihub_dir, 'printed')
+    os.chmod(folder, 0)
+    try:
+        with pytest.raises(DataError, match='cannot be read'):
+            GTUtility(aihub_dir)
+    finally:
+        os.chmod(folder, 0o755)

@@ -3,6 +3,8 @@
 import os
 import shutil
 
+import numpy as np
+
 from crnn_utils import save_charset
 
 FORMATS = ('saved_model', 'onnx')
@@ -17,6 +19,7 @@ def export_recognizer(model_pred, charset, out_dir, formats=FORMATS):
         raise ValueError('unknown export format(s) %s (choose from %s)' % (', '.join(unknown), ', '.join(FORMATS)))
     os.makedirs(out_dir, exist_ok=True)
     written = {'charset': save_charset(out_dir, charset)}
+    model_pred.predict_on_batch(np.zeros((1,) + tuple(model_pred.input_shape[1:]), 'float32'))  # export needs a called model
     if 'saved_model' in formats:
         path = os.path.join(out_dir, 'saved_model')
         if os.path.exists(path):
