@@ -16,7 +16,6 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -24,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from bench.bench_train import EpochTimer  # noqa: E402
 from bench.report import write_section  # noqa: E402
 from crnn_data import GTUtility, InputGenerator, fit_to_input, read_image  # noqa: E402
 from crnn_model import ctc_identity  # noqa: E402
@@ -74,18 +74,9 @@ def null_model():
     return model
 
 
-class EpochTimer(keras.callbacks.Callback):
-    def on_epoch_begin(self, epoch, logs=None):
-        self.t = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self.t)
-
-
 def fit_rate(source, num_samples, batch_size):
     """lines/s of the second of two epochs of fit over all lines (the first traces the step)."""
     timer = EpochTimer()
-    timer.times = []
     steps = num_samples // batch_size
     null_model().fit(source, steps_per_epoch=steps, epochs=2, verbose=0, callbacks=[timer])
     return steps * batch_size / timer.times[1]

@@ -84,10 +84,8 @@ def load_recognizer(run_dir=None, weights=None, charset=None, width=256, height=
     from crnn_model import CRNN
     from crnn_utils import load_charset
     if run_dir:
-        args_path = os.path.join(run_dir, 'args.json')
-        if os.path.exists(args_path):
-            with open(args_path, encoding='utf-8') as f:
-                args = json.load(f)
+        if os.path.exists(os.path.join(run_dir, 'args.json')):
+            args = load_arguments(run_dir)
             width = int(args['width']) if str(args.get('width', 'auto')).isdigit() else width
             height, rnn = args.get('height', height), args.get('rnn', rnn)
         charset = charset or run_dir
