@@ -26,7 +26,7 @@ def parse_args(argv=None):
     a('--types', default='문장', help="annotation types: 문장, 단어(어절), 글자(음절), comma list, or 'all'")
     a('--width', default='256', help="input width, or 'auto' (fits 95%% of the lines unsqueezed)")
     a('--height', type=int, default=32)
-    a('--batch-size', type=int, default=128)
+    a('--batch-size', type=int, default=128, help='lines per step and replica (global batch: x replicas)')
     a('--epochs', type=int, default=3000)
     a('--steps-per-epoch', type=int, help='cap on training steps per epoch (default: one pass)')
     a('--validation-steps', type=int, help='cap on validation steps (default: one pass)')
@@ -54,6 +54,10 @@ def parse_args(argv=None):
     a('--keep-best', action='store_true', help='also keep weights.best_loss.h5 and weights.best_cer.h5')
     a('--precision', choices=['float32', 'mixed_bfloat16', 'mixed_float16'], default='float32',
       help='compute dtype; the classifier and CTC loss stay float32 (bf16: 2.3x on AVX512-BF16 CPUs, BENCHMARKS.md)')
+    a('--strategy', choices=['none', 'mirrored', 'multiworker'], default='none',
+      help='mirrored: all GPUs of this machine; multiworker: the cluster in TF_CONFIG (README, section 9)')
+    a('--scale-lr', action='store_true', help='multiply --lr by the number of replicas (linear scaling rule)')
+    a('--cpu-devices', type=int, default=0, help='with --strategy mirrored: split the CPU into N devices (testing)')
     a('--jit-compile', choices=['auto', 'on', 'off'], default='auto', help='XLA compilation of the train step')
     args = p.parse_args(argv)
     if args.resume:
@@ -72,10 +76,14 @@ def main(argv=None):
     from crnn_utils import build_charset, load_charset, save_charset
     from utils.optimizers import SGD, Adam
     from utils.resume import ResumeState, check_resumable
+    from utils.distribute import (clip_after_all_reduce, distributed_input, is_chief, make_strategy, num_replicas,
+                                  prepare_fit, scope, worker_dir)
     from utils.run import load_initial_weights, make_run_dir, save_arguments, save_final
     from utils.training import (EpochLine, Logger, ModelCheckpoint, ModelSnapshot, StopOnSignal, ValidationMetrics,
                                 freeze_layers)
 
+    strategy = make_strategy(args.strategy, args.cpu_devices)
+    replicas, chief = num_replicas(strategy), is_chief(strategy)
     if args.resume:
         check_resumable(args.resume)
     keras.utils.set_random_seed(args.seed)
@@ -92,31 +100,43 @@ def main(argv=None):
     print('input %dx%d; train %d, validation %d lines' % (width, args.height, gt_util_train.num_samples,
                                                           gt_util_val.num_samples))
 
-    # model
-    model, model_pred = CRNN((width, args.height, 1), len(charset), gru=args.rnn == 'gru', cnn=args.rnn == 'cnn')
+    # model, built under the strategy
+    with scope(strategy):
+        model, model_pred = CRNN((width, args.height, 1), len(charset), gru=args.rnn == 'gru', cnn=args.rnn == 'cnn',
+                                 sync_batchnorm=strategy is not None)
     max_string_len = time_steps(model_pred)
-    gen_train = InputGenerator(gt_util_train, args.batch_size, charset, (width, args.height),
+    batch_size = args.batch_size * replicas
+    if strategy is not None:
+        print('%d replicas: global batch %d' % (replicas, batch_size))
+    gen_train = InputGenerator(gt_util_train, batch_size, charset, (width, args.height),
                                max_string_len=max_string_len, seed=args.seed, threads=args.workers)
-    gen_val = InputGenerator(gt_util_val, args.batch_size, charset, (width, args.height),
+    gen_val = InputGenerator(gt_util_val, batch_size, charset, (width, args.height),
                              max_string_len=max_string_len, seed=args.seed + 1, threads=args.workers)
     if args.weights and not args.resume:
         load_initial_weights(model, args.weights)
 
-    # run folder
-    checkdir = args.resume or make_run_dir(args.experiment, args.checkpoint_root)
+    # run folder: the chief's; other workers write to a private temporary folder
+    if chief:
+        checkdir = args.resume or make_run_dir(args.experiment, args.checkpoint_root)
+        print('run folder:', checkdir, flush=True)
+    else:
+        checkdir = worker_dir(strategy)
     save_arguments(checkdir, vars(args))
     save_charset(checkdir, charset)
-    print('run folder:', checkdir, flush=True)
 
     # optimizer, freezing, compile
-    if args.optimizer == 'sgd':
-        optimizer = SGD(learning_rate=args.lr, decay=args.decay, momentum=args.momentum,
-                        nesterov=args.nesterov, clipnorm=args.clipnorm)
-    else:
-        optimizer = Adam(learning_rate=args.lr, decay=args.decay, clipnorm=args.clipnorm)
-    freeze_layers(model, [n for n in args.freeze.split(',') if n])
-    model.compile(loss={'ctc': ctc_identity}, optimizer=optimizer,
-                  jit_compile={'auto': 'auto', 'on': True, 'off': False}[args.jit_compile])
+    lr = args.lr * replicas if args.scale_lr else args.lr
+    with scope(strategy):
+        if args.optimizer == 'sgd':
+            optimizer = SGD(learning_rate=lr, decay=args.decay, momentum=args.momentum,
+                            nesterov=args.nesterov, clipnorm=args.clipnorm)
+        else:
+            optimizer = Adam(learning_rate=lr, decay=args.decay, clipnorm=args.clipnorm)
+        if strategy is not None:
+            clip_after_all_reduce(optimizer)
+        freeze_layers(model, [n for n in args.freeze.split(',') if n])
+        model.compile(loss={'ctc': ctc_identity}, optimizer=optimizer,
+                      jit_compile={'auto': 'auto', 'on': True, 'off': False}[args.jit_compile])
 
     # resume state: weights, optimizer (momentum, schedule position), early stopping, best checkpoints
     best_only = []
@@ -127,8 +147,9 @@ def main(argv=None):
                                              save_best_only=True))
     early_stopping = keras.callbacks.EarlyStopping(monitor='val_loss', mode='auto', restore_best_weights=True,
                                                    verbose=1, patience=args.patience)
-    resume = ResumeState(checkdir, early_stopping, best_only)
-    initial_epoch = resume.restore(model) if args.resume else 0
+    resume = ResumeState(checkdir, early_stopping, best_only, source_dir=args.resume)
+    with scope(strategy):
+        initial_epoch = resume.restore(model) if args.resume else 0
     if initial_epoch:
         print('resuming after epoch %d' % initial_epoch, flush=True)
     steps_per_epoch = args.steps_per_epoch or gen_train.steps_per_epoch()
@@ -153,16 +174,19 @@ def main(argv=None):
     interactive = sys.stdout.isatty()
     if not interactive:
         callbacks.append(EpochLine(args.epochs))
-    model.fit(gen_train.generate(start=initial_epoch * steps_per_epoch),
-                     steps_per_epoch=steps_per_epoch,
-                     epochs=args.epochs,
-                     initial_epoch=initial_epoch,
-                     validation_data=val_seq,
-                     validation_steps=args.validation_steps or gen_val.steps_per_epoch(),
-                     callbacks=callbacks, verbose=1 if interactive else 0)
+    train_data = gen_train.generate(start=initial_epoch * steps_per_epoch)
+    if strategy is not None:
+        prepare_fit(model, strategy, train_data)
+        train_data, val_data = distributed_input(strategy, train_data), distributed_input(strategy, val_seq)
+    else:
+        val_data = val_seq
+    model.fit(train_data, steps_per_epoch=steps_per_epoch, epochs=args.epochs, initial_epoch=initial_epoch,
+              validation_data=val_data, validation_steps=args.validation_steps or gen_val.steps_per_epoch(),
+              callbacks=callbacks, shuffle=False, verbose=1 if interactive else 0)
 
     paths = save_final(checkdir, model, model_pred, logger.as_history())
-    print('saved %s' % ', '.join(paths.values()), flush=True)
+    if chief:
+        print('saved %s' % ', '.join(paths.values()), flush=True)
     return 0
 
 

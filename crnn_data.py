@@ -315,9 +315,14 @@ class InputSequence(keras.utils.PyDataset):
             idx[at] = self._permutation(p)[pos[at] % n]
         return idx
 
-    def batch(self, i, with_source_str=True):
+    def batch(self, i, with_source_str=True, part=None):
+        """Batch ``i``; ``part=(p, n)``: only the p-th of n equal slices of it
+        (one replica's share under tf.distribute, see utils/distribute.py)."""
         gen, gtu = self.gen, self.gen.gt_util
         idx = self.sample_indices(i)
+        if part is not None:
+            p, n = part
+            idx = np.array_split(idx, n)[p]
         images, ok = gen.lines.batch(idx)
         if not ok.all():
             idx, images = self._replace_unreadable(idx, images, ok)

@@ -4,6 +4,8 @@ Layer names and shapes are those of the original Keras 2 project, so weights
 trained there load with ``model.load_weights('CRNN_weights.h5')``.
 """
 
+import functools
+
 import keras
 from keras import ops
 from keras.layers import (Activation, BatchNormalization, Bidirectional, Conv1D, Conv2D, Dense, GRU,
@@ -39,7 +41,7 @@ def ctc_identity(y_true, y_pred):
     return y_pred
 
 
-def _conv_stack(x, act):
+def _conv_stack(x, act, bn):
     x = Conv2D(64, (3, 3), activation=act, padding='same', name='conv1_1')(x)
     x = MaxPool2D((2, 2), strides=(2, 2), padding='same', name='pool1')(x)
     x = Conv2D(128, (3, 3), activation=act, padding='same', name='conv2_1')(x)
@@ -48,18 +50,18 @@ def _conv_stack(x, act):
     x = Conv2D(256, (3, 3), activation=act, padding='same', name='conv3_2')(x)
     x = MaxPool2D((2, 2), strides=(1, 2), padding='same', name='pool3')(x)
     x = Conv2D(512, (3, 3), activation=act, padding='same', name='conv4_1')(x)
-    x = BatchNormalization(name='batchnorm1')(x)
+    x = bn(name='batchnorm1')(x)
     x = Conv2D(512, (3, 3), activation=act, padding='same', name='conv5_1')(x)
-    x = BatchNormalization(name='batchnorm2')(x)
+    x = bn(name='batchnorm2')(x)
     x = MaxPool2D((2, 2), strides=(1, 2), padding='valid', name='pool5')(x)
     x = Conv2D(512, (2, 2), activation=act, padding='valid', name='conv6_1')(x)
     return x
 
 
-def _sequence_head(x, act, gru, cnn):
+def _sequence_head(x, act, gru, cnn, bn):
     if cnn:
         for i in range(6):
-            x = BatchNormalization(name='batch_normalization_%i' % (i + 1))(x)
+            x = bn(name='batch_normalization_%i' % (i + 1))(x)
             x1 = Conv1D(128, 5, dilation_rate=1, padding='same', activation=act, name='conv1d_%i' % (i * 2 + 1))(x)
             x2 = Conv1D(128, 5, dilation_rate=2, padding='same', activation=act, name='conv1d_%i' % (i * 2 + 2))(x)
             x = concatenate([x1, x2], name='concatenate_%i' % (i + 1))
@@ -70,7 +72,7 @@ def _sequence_head(x, act, gru, cnn):
     return x
 
 
-def CRNN(input_shape, num_classes, prediction_only=False, gru=False, cnn=False):
+def CRNN(input_shape, num_classes, prediction_only=False, gru=False, cnn=False, sync_batchnorm=False):
     """CRNN architecture: VGG conv stack, 2 x BiLSTM(256), softmax.
 
     # Arguments
@@ -78,6 +80,9 @@ def CRNN(input_shape, num_classes, prediction_only=False, gru=False, cnn=False):
         num_classes: number of characters in the charset, CTC blank included.
         prediction_only: return only the prediction model.
         gru, cnn: the original's GRU and dilated-Conv1D variants of the head.
+        sync_batchnorm: batch statistics over all replicas of a tf.distribute
+            strategy, so N replicas train like one device on the global batch
+            (TensorFlow only; the weights are the same either way).
 
     # Returns
         (model_train, model_pred): the training model takes image_input,
@@ -86,13 +91,14 @@ def CRNN(input_shape, num_classes, prediction_only=False, gru=False, cnn=False):
         with T = model_pred.output_shape[1] time steps (62 at width 256).
     """
     act = 'relu'
+    bn = functools.partial(BatchNormalization, synchronized=True) if sync_batchnorm else BatchNormalization
     image_input = Input(shape=input_shape, name='image_input')
-    x = _conv_stack(image_input, act)
+    x = _conv_stack(image_input, act, bn)
     steps, channels = x.shape[1], x.shape[3]
     if x.shape[2] != 1:
         raise ValueError('input height %d does not reduce to 1 row (use 32)' % input_shape[1])
     x = Reshape((steps, channels), name='reshape_1')(x)
-    x = _sequence_head(x, act, gru, cnn)
+    x = _sequence_head(x, act, gru, cnn, bn)
     x = Dense(num_classes, name='dense1', dtype='float32')(x)  # logits stay float32 under mixed precision
     y_pred = Activation('softmax', name='softmax', dtype='float32')(x)
 

@@ -49,12 +49,15 @@ def check_resumable(run_dir):
 
 class ResumeState(keras.callbacks.Callback):
     """Write the run's resume state after every epoch; ``restore()`` reads it
-    back. Put it after EarlyStopping and the checkpoints in the callbacks."""
+    back. Put it after EarlyStopping and the checkpoints in the callbacks.
+    ``source_dir``: the run folder to restore from, when it is not the one
+    written (a non-chief worker of a cluster reads the chief's)."""
 
-    def __init__(self, run_dir, early_stopping=None, checkpoints=(), weights_pattern='weights.{epoch:03d}.h5'):
+    def __init__(self, run_dir, early_stopping=None, checkpoints=(), weights_pattern='weights.{epoch:03d}.h5',
+                 source_dir=None):
         super().__init__()
         self.path = os.path.join(run_dir, STATE_FILE)
-        self.run_dir = run_dir
+        self.source_dir = source_dir or run_dir
         self.early_stopping = early_stopping
         self.checkpoints = list(checkpoints)
         self.weights_pattern = weights_pattern
@@ -76,19 +79,20 @@ class ResumeState(keras.callbacks.Callback):
     def restore(self, model):
         """Load model and optimizer variables into the compiled ``model``;
         returns the number of completed epochs (fit's ``initial_epoch``)."""
-        if not os.path.exists(self.path):
+        path = os.path.join(self.source_dir, STATE_FILE)
+        if not os.path.exists(path):
             raise ValueError('%s: no %s - the run completed no epoch, start it again instead'
-                             % (self.run_dir, STATE_FILE))
+                             % (self.source_dir, STATE_FILE))
         try:
-            f = h5py.File(self.path, 'r')
+            f = h5py.File(path, 'r')
         except OSError as e:
-            raise ValueError('%s is not a readable resume state (%s)' % (self.path, e)) from None
+            raise ValueError('%s is not a readable resume state (%s)' % (path, e)) from None
         with f:
             epoch = int(f.attrs['epoch'])
             self.restored = json.loads(f.attrs['state'])
-            _assign(model.weights, f['model'], self.path, 'model')
+            _assign(model.weights, f['model'], path, 'model')
             model.optimizer.build(model.trainable_variables)
-            _assign(model.optimizer.variables, f['optimizer'], self.path, 'optimizer')
+            _assign(model.optimizer.variables, f['optimizer'], path, 'optimizer')
         return epoch
 
     def on_train_begin(self, logs=None):
@@ -98,7 +102,7 @@ class ResumeState(keras.callbacks.Callback):
         es, state = self.early_stopping, self.restored['early_stopping']
         if es is not None and state is not None:
             es.wait, es.best, es.best_epoch = state['wait'], state['best'], state['best_epoch']
-            best_file = os.path.join(self.run_dir, self.weights_pattern.format(epoch=es.best_epoch + 1))
+            best_file = os.path.join(self.source_dir, self.weights_pattern.format(epoch=es.best_epoch + 1))
             if es.restore_best_weights and es.best is not None and os.path.exists(best_file):
                 current = self.model.get_weights()
                 load_weights_h5(self.model, best_file)

@@ -227,7 +227,8 @@ class ValidationMetrics(keras.callbacks.Callback):
         gts, preds = [], []
         for i in range(self.steps):
             inputs, _ = self.sequence.batch(i)
-            probs = self.model_pred.predict_on_batch(inputs['image_input'])
+            # a direct call: under tf.distribute predict_on_batch would run the batch on every replica
+            probs = self.model_pred(inputs['image_input'], training=False)
             preds += decode_batch(keras.ops.convert_to_numpy(probs), self.charset, self.beam_width)
             gts += inputs['source_str'].tolist()
         return recognition_metrics(gts, preds)

@@ -1,0 +1,135 @@
+"""tf.distribute training: MirroredStrategy on two logical CPU devices and
+MultiWorkerMirroredStrategy with two worker processes on 127.0.0.1, each
+checked against single-device training on the same batches."""
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from crnn_data import GTUtility, InputGenerator
+from crnn_utils import build_charset
+
+TRAIN = [sys.executable, os.path.join(ROOT, 'CRNN_training.py')]
+RUN_FILES = {'args.json', 'charset.json', 'history.csv', 'log.csv', 'weights.001.h5', 'weights.002.h5',
+             'final_weights.h5', 'model.h5', 'loss.png', 'resume.h5'}
+# global batch 8 in every run: 8 x 1 device, 4 x 2 CPU devices, 4 x 2 workers
+COMMON = ['--epochs', '2', '--steps-per-epoch', '3', '--validation-steps', '1', '--metrics-steps', '1',
+          '--workers', '1']
+
+
+def env(**extra):
+    return dict(os.environ, PYTHONUNBUFFERED='1', **extra)
+
+
+def train(data, root, *extra, **kw):
+    return subprocess.run(TRAIN + ['--data-dir', data, '--checkpoint-root', root] + COMMON + list(extra), cwd=ROOT,
+                          env=env(), capture_output=True, text=True, timeout=300, **kw)
+
+
+def run_folder(root):
+    [run] = os.listdir(root)
+    return os.path.join(root, run)
+
+
+def losses(run):
+    with open(os.path.join(run, 'log.csv'), newline='') as f:
+        rows = list(csv.DictReader(f))
+    return np.array([float(r['loss']) for r in rows]), np.array([float(r['lr']) for r in rows])
+
+
+@pytest.fixture(scope='module')
+def single_device(tmp_path_factory):
+    """The reference: one device, batch 8, lr 0.003 (large enough that clipping per replica would show)."""
+    from conftest import SENTENCES, write_aihub
+    data = str(tmp_path_factory.mktemp('data'))
+    write_aihub(data, [('%08d' % (i + 1), t, '문장', True) for i, t in enumerate(SENTENCES)])
+    root = str(tmp_path_factory.mktemp('single'))
+    r = train(data, root, '--batch-size', '8', '--lr', '0.003')
+    assert r.returncode == 0, r.stderr[-3000:]
+    return data, run_folder(root)
+
+
+def test_replica_slices_make_up_the_global_batch(aihub_dir):
+    gtu = GTUtility(aihub_dir)
+    seq = InputGenerator(gtu, 8, build_charset(gtu.text), (256, 32), verbose=False).generate()
+    whole, _ = seq.batch(5, with_source_str=False)
+    parts = [seq.batch(5, with_source_str=False, part=(p, 2))[0] for p in range(2)]
+    for key in whole:
+        np.testing.assert_array_equal(np.concatenate([p[key] for p in parts]), whole[key])
+    assert len(parts[0]['image_input']) == 4
+
+
+def test_mirrored_on_two_cpu_devices_matches_one_device(single_device, tmp_path):
+    data, reference = single_device
+    root = str(tmp_path / 'mirrored')
+    r = train(data, root, '--strategy', 'mirrored', '--cpu-devices', '2', '--batch-size', '4', '--lr', '0.003')
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert '2 replicas: global batch 8' in r.stdout
+    run = run_folder(root)
+    assert RUN_FILES <= set(os.listdir(run))
+    loss, lr = losses(run)
+    ref_loss, ref_lr = losses(reference)
+    assert len(loss) == 6
+    # same batches, batch norm over both replicas, clipping after the all-reduce: the curves agree
+    np.testing.assert_allclose(loss, ref_loss, rtol=3e-3)
+    np.testing.assert_allclose(lr, ref_lr, rtol=1e-6)
+
+
+def free_ports(n):
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(('127.0.0.1', 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def test_two_workers_on_localhost_train_like_one_device(single_device, tmp_path):
+    data, reference = single_device
+    root, tmp = str(tmp_path / 'checkpoints'), tmp_path / 'tmp'
+    tmp.mkdir()
+    cluster = {'worker': ['127.0.0.1:%d' % p for p in free_ports(2)]}
+    # lr 0.0015 scaled by 2 replicas is the reference's 0.003
+    args = TRAIN + ['--data-dir', data, '--checkpoint-root', root] + COMMON + [
+        '--strategy', 'multiworker', '--batch-size', '4', '--lr', '0.0015', '--scale-lr']
+    procs = [subprocess.Popen(args, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env=env(TMPDIR=str(tmp), TF_CONFIG=json.dumps({'cluster': cluster,
+                                                                             'task': {'type': 'worker', 'index': i}})))
+             for i in range(2)]
+    try:
+        outs = [p.communicate(timeout=240) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err[-3000:]
+    assert 'run folder:' in outs[0][0] and 'run folder:' not in outs[1][0]
+    run = run_folder(root)  # the chief's only: worker 1 wrote nothing there
+    assert RUN_FILES <= set(os.listdir(run))
+    assert json.load(open(os.path.join(run, 'args.json')))['strategy'] == 'multiworker'
+    assert os.listdir(tmp) == []  # worker 1's private folder is gone
+    loss, lr = losses(run)
+    ref_loss, ref_lr = losses(reference)
+    np.testing.assert_allclose(lr, ref_lr, rtol=1e-6)
+    np.testing.assert_allclose(loss, ref_loss, rtol=3e-3)
+
+
+@pytest.mark.parametrize('extra, tf_config, message', [
+    (['--strategy', 'multiworker'], None, '--strategy multiworker needs TF_CONFIG'),
+    (['--strategy', 'multiworker'], '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}',
+     'TF_CONFIG is not a usable cluster description (IndexError: task index 3, but 1 worker hosts)'),
+    (['--cpu-devices', '2'], None, '--cpu-devices needs --strategy mirrored'),
+])
+def test_strategy_mistakes_are_one_line_errors(aihub_dir, tmp_path, extra, tf_config, message):
+    e = env(TF_CONFIG=tf_config) if tf_config else {k: v for k, v in env().items() if k != 'TF_CONFIG'}
+    r = subprocess.run(TRAIN + ['--data-dir', aihub_dir, '--checkpoint-root', str(tmp_path / 'c')] + extra,
+                       cwd=ROOT, env=e, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.strip().splitlines()[-1].startswith('error: ' + message), r.stderr[-2000:]
+    assert not os.path.exists(tmp_path / 'c')
