@@ -16,13 +16,16 @@ os.environ.setdefault('MPLBACKEND', 'Agg')
 
 
 def parse_args(argv=None):
+    from utils.augment import AUGMENTATIONS, PRESETS
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     a = p.add_argument
     a('--resume', metavar='RUN_DIR', help="continue checkpoints/<run> after its last completed epoch, with its "
       "arguments (flags given here override them, e.g. --epochs)")
     a('--data-dir', default='.', help='folder with the JSON file and the image folder')
-    a('--json', default='korean_printed_sentence.json', help='AI Hub annotation file in --data-dir')
-    a('--image-dir', default='printed', help='image folder in --data-dir')
+    a('--json', default='korean_printed_sentence.json',
+      help='AI Hub annotation file in --data-dir (printed, handwriting or CRNN_labels.py output); a comma list '
+           'merges several sources')
+    a('--image-dir', default='printed', help='image folder in --data-dir; a comma list: one per --json file')
     a('--types', default='문장', help="annotation types: 문장, 단어(어절), 글자(음절), comma list, or 'all'")
     a('--width', default='256', help="input width, or 'auto' (fits 95%% of the lines unsqueezed)")
     a('--height', type=int, default=32)
@@ -39,6 +42,16 @@ def parse_args(argv=None):
     a('--freeze', default='', help='comma-separated layer names to freeze, e.g. conv1_1,conv2_1')
     a('--weights', help='initial .h5 weights (transfer learning; a classifier of another size is skipped)')
     a('--charset', help='charset.json (or run folder) to use instead of building one from the data')
+    a('--extend-charset', action='store_true', help="append the data's characters missing from --charset; with "
+      "--weights the old classes keep their trained weights")
+    a('--mix', type=float, default=0.0, help='fine-tuning: also train on this share (0..1) of the --mix-json '
+      "data's training split")
+    a('--mix-data-dir', default='.')
+    a('--mix-json', default='korean_printed_sentence.json')
+    a('--mix-image-dir', default='printed')
+    a('--augment', choices=sorted(PRESETS), default='off', help='augmentation of training lines (README, section 10)')
+    for name, (_, strength) in AUGMENTATIONS.items():
+        a('--aug-' + name, metavar='P[:S]', help='%s: probability, strength (%s)' % (name, strength))
     a('--experiment', default='crnn_korean_2_v2', help='run name: checkpoints/<time>_<experiment>/')
     a('--checkpoint-root', default='checkpoints')
     a('--patience', type=int, default=25, help='early stopping patience on val_loss')
@@ -71,9 +84,11 @@ def main(argv=None):
     args = parse_args(argv)
 
     import keras
-    from crnn_data import GTUtility, InputGenerator
+    from crnn_data import InputGenerator
+    from crnn_gt import load_sources, merge_all, split_sources
     from crnn_model import CRNN, ctc_identity, time_steps
-    from crnn_utils import build_charset, load_charset, save_charset
+    from crnn_utils import build_charset, extend_charset, load_charset, save_charset
+    from utils.augment import AUGMENTATIONS, Augmenter, parse_setting
     from utils.optimizers import SGD, Adam
     from utils.resume import ResumeState, check_resumable
     from utils.distribute import (clip_after_all_reduce, distributed_input, is_chief, make_strategy, num_replicas,
@@ -89,12 +104,29 @@ def main(argv=None):
     keras.utils.set_random_seed(args.seed)
     keras.mixed_precision.set_global_policy(args.precision)
 
-    # data
-    gt_util = GTUtility(args.data_dir, json_file=args.json, image_dir=args.image_dir, types=args.types)
+    # data: one or more sources, each split on its own; --mix adds some of the original data to training
+    split_seed = args.seed if args.random_split else None
+    sources = load_sources(args.data_dir, args.json, args.image_dir, args.types)
+    gt_util_train, gt_util_val = split_sources(sources, args.split, split_seed)
+    if args.mix:
+        if not 0 < args.mix <= 1:
+            raise ValueError('--mix %g: give the share of the --mix-json data to add, in (0, 1]' % args.mix)
+        mix_train, _ = split_sources(load_sources(args.mix_data_dir, args.mix_json, args.mix_image_dir, args.types),
+                                     args.split, split_seed)
+        mixed = mix_train.sample(args.mix, seed=args.seed)
+        print('mixing in %d of %d training lines of %s' % (mixed.num_samples, mix_train.num_samples, args.mix_json))
+        gt_util_train = merge_all([gt_util_train, mixed])
+    gt_util = merge_all([gt_util_train, gt_util_val])
     charset_file = args.resume or args.charset
     charset = load_charset(charset_file) if charset_file else build_charset(gt_util.text)
+    old_classes = None
+    if args.extend_charset and not args.resume:
+        if not args.charset:
+            raise ValueError('--extend-charset needs --charset: the charset the --weights were trained with')
+        old_classes = len(charset)
+        charset, added = extend_charset(charset, gt_util.text)
+        print('charset extended by %d characters: %s' % (len(added), added))
     print('charset: %d classes (blank last)' % len(charset))
-    gt_util_train, gt_util_val = gt_util.split(args.split, seed=args.seed if args.random_split else None)
     print(gt_util.width_report(args.height))
     width = gt_util.input_width(args.height) if args.width == 'auto' else int(args.width)
     print('input %dx%d; train %d, validation %d lines' % (width, args.height, gt_util_train.num_samples,
@@ -108,12 +140,15 @@ def main(argv=None):
     batch_size = args.batch_size * replicas
     if strategy is not None:
         print('%d replicas: global batch %d' % (replicas, batch_size))
+    overrides = {n: parse_setting(getattr(args, 'aug_' + n), n) for n in AUGMENTATIONS if getattr(args, 'aug_' + n)}
+    augment = Augmenter.from_preset(args.augment, overrides, seed=args.seed)
+    print('augmentation of training lines:', augment.describe())
     gen_train = InputGenerator(gt_util_train, batch_size, charset, (width, args.height),
-                               max_string_len=max_string_len, seed=args.seed, threads=args.workers)
+                               max_string_len=max_string_len, seed=args.seed, threads=args.workers, augment=augment)
     gen_val = InputGenerator(gt_util_val, batch_size, charset, (width, args.height),
                              max_string_len=max_string_len, seed=args.seed + 1, threads=args.workers)
     if args.weights and not args.resume:
-        load_initial_weights(model, args.weights)
+        load_initial_weights(model, args.weights, old_classes=old_classes)
 
     # run folder: the chief's; other workers write to a private temporary folder
     if chief:

@@ -43,6 +43,14 @@ def read_image(path, grayscale=True):
     return img
 
 
+def fitted_width(shape, width, height):
+    """Columns an image of ``shape`` (H, W, ...) fills in a width x height
+    input, and its squeeze factor (<= 1)."""
+    h, w = shape[:2]
+    new_w = max(1, int(round(height * w / max(h, 1))))
+    return (width, width / new_w) if new_w > width else (new_w, 1.0)
+
+
 def fit_to_input(img, width, height):
     """Resize a line to ``height`` keeping its aspect ratio; squeeze it
     horizontally only when it would be wider than ``width``.
@@ -50,11 +58,7 @@ def fit_to_input(img, width, height):
     Returns (resized image, squeeze factor <= 1). The original cut lines at
     ``width`` and so dropped most of each sentence while keeping its label.
     """
-    h, w = img.shape[:2]
-    new_w = max(1, int(round(height * w / max(h, 1))))
-    factor = 1.0
-    if new_w > width:
-        factor, new_w = width / new_w, width
+    new_w, factor = fitted_width(img.shape, width, height)
     return cv2.resize(img, (new_w, height), interpolation=cv2.INTER_CUBIC), factor
 
 
@@ -160,12 +164,17 @@ class LineCache:
         nbytes = int(np.prod(shape))
         self.enabled = nbytes <= CACHE_LIMIT if cache == 'auto' else bool(cache)
         self.rows = np.zeros(shape, np.uint8) if self.enabled else None
+        self.widths = np.zeros(shape[0], np.int32) if self.enabled else None
         self.filled = np.zeros(shape[0], bool) if self.enabled else None
 
     def read(self, k):
+        """Sample ``k`` as an input row (width, height, C) uint8 and the
+        number of columns its line fills (the rest is padding)."""
         gtu = self.gt_util
         width, height = self.input_size
-        return fitted_line(os.path.join(gtu.image_path, gtu.image_names[k]), width, height, self.grayscale)
+        img = read_image(os.path.join(gtu.image_path, gtu.image_names[k]), self.grayscale)
+        line, _ = prepare_line(img, width, height)
+        return line.transpose(1, 0, 2), fitted_width(img.shape, width, height)[0]
 
     def __getstate__(self):  # worker processes start their own thread pool
         return {**self.__dict__, '_pool': None}
@@ -185,29 +194,34 @@ class LineCache:
 
     def _read_all(self, idx):
         """Rows of ``idx`` in order; OpenCV releases the GIL, so threads decode in parallel."""
-        if self.threads == 1 or len(idx) < 2:
-            return [self._read_or_none(k) for k in idx]
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix='crnn-decode')
-        chunks = np.array_split(idx, min(self.threads, len(idx)))
-        return [row for rows in self._pool.map(lambda c: [self._read_or_none(k) for k in c], chunks) for row in rows]
+        return self.map(self._read_or_none, idx)
 
     def batch(self, idx):
-        """Input rows of samples ``idx`` as float32 (len(idx), width, height, C)
-        and the mask of samples that could be read."""
+        """Input rows of samples ``idx`` as uint8 (len(idx), width, height, C),
+        the columns each line fills, and the mask of samples that could be read."""
         if not self.enabled:
             rows = self._read_all(idx)
             ok = np.array([r is not None for r in rows])
-            images = np.zeros((len(idx),) + self.row_shape, np.float32)
+            images = np.zeros((len(idx),) + self.row_shape, np.uint8)
+            widths = np.zeros(len(idx), np.int32)
             for j in np.flatnonzero(ok):
-                images[j] = rows[j]
-            return images, ok
+                images[j], widths[j] = rows[j]
+            return images, widths, ok
         missing = np.unique(idx[~self.filled[idx]])
         for k, row in zip(missing, self._read_all(missing)):
             if row is not None:
-                self.rows[k] = row
+                self.rows[k], self.widths[k] = row
                 self.filled[k] = True
-        return self.rows[idx].astype(np.float32), self.filled[idx]
+        return self.rows[idx], self.widths[idx], self.filled[idx]
+
+    def map(self, fn, items):
+        """``[fn(x) for x in items]`` on the decoding threads."""
+        if self.threads == 1 or len(items) < 2:
+            return [fn(x) for x in items]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix='crnn-decode')
+        chunks = np.array_split(np.arange(len(items)), min(self.threads, len(items)))
+        return [y for ys in self._pool.map(lambda c: [fn(items[j]) for j in c], chunks) for y in ys]
 
 
 class InputGenerator:
@@ -225,6 +239,7 @@ class InputGenerator:
             so later epochs skip PNG decoding; 'auto' caches when it takes at
             most ``CACHE_LIMIT`` bytes. Each worker process has its own cache.
         threads: threads decoding the lines of a batch (default: one per core).
+        augment: a utils.augment.Augmenter for training lines (None: off).
         workers, use_multiprocessing, max_queue_size: keras.utils.PyDataset
             options. workers=1 is fastest under TensorFlow, where fit already
             prefetches batches in a background thread (see BENCHMARKS.md).
@@ -232,7 +247,8 @@ class InputGenerator:
 
     def __init__(self, gt_util, batch_size, alphabet, input_size=(256, 32), grayscale=True,
                  max_string_len=62, concatenate=False, seed=1337, unknown=' ', cache='auto',
-                 threads=None, workers=1, use_multiprocessing=False, max_queue_size=10, verbose=True):
+                 threads=None, augment=None, workers=1, use_multiprocessing=False, max_queue_size=10,
+                 verbose=True):
         if concatenate:
             raise ValueError('concatenate=True joins several words of one image into a line; '
                              'AI Hub images hold one line each, so it is not supported')
@@ -243,6 +259,7 @@ class InputGenerator:
         self.grayscale = grayscale
         self.max_string_len = max_string_len
         self.seed = seed
+        self.augment = augment if augment else None
         self.pydataset_options = dict(workers=workers, use_multiprocessing=use_multiprocessing,
                                       max_queue_size=max_queue_size)
         texts = gt_util.texts()
@@ -320,14 +337,17 @@ class InputSequence(keras.utils.PyDataset):
         (one replica's share under tf.distribute, see utils/distribute.py)."""
         gen, gtu = self.gen, self.gen.gt_util
         idx = self.sample_indices(i)
+        positions = np.arange(len(idx))
         if part is not None:
-            p, n = part
-            idx = np.array_split(idx, n)[p]
-        images, ok = gen.lines.batch(idx)
+            positions = np.array_split(positions, part[1])[part[0]]
+            idx = idx[positions]
+        images, widths, ok = gen.lines.batch(idx)
         if not ok.all():
-            idx, images = self._replace_unreadable(idx, images, ok)
+            idx, images, widths = self._replace_unreadable(idx, images, widths, ok)
+        if gen.augment is not None:
+            images = gen.augment.batch(images, widths, i, positions, gen.lines.map)
         inputs = {
-            'image_input': images,
+            'image_input': images.astype(np.float32),
             'label_input': gen.table.labels[idx],
             'input_length': np.full((len(idx), 1), gen.max_string_len, dtype=np.int32),
             'label_length': gen.table.lengths[idx][:, None],
@@ -336,7 +356,7 @@ class InputSequence(keras.utils.PyDataset):
             inputs['source_str'] = np.array([gtu.text[k][0] for k in idx])
         return inputs, {'ctc': np.zeros(len(idx), dtype=np.float32)}
 
-    def _replace_unreadable(self, idx, images, ok):
+    def _replace_unreadable(self, idx, images, widths, ok):
         """Fill the places of unreadable lines with readable lines of the same batch."""
         if not ok.any():
             bad = self.gen.lines.bad
@@ -344,9 +364,9 @@ class InputSequence(keras.utils.PyDataset):
                             % (len(bad), next(iter(bad.values()))))
         donors = np.flatnonzero(ok)
         fill = donors[np.arange((~ok).sum()) % len(donors)]
-        idx, images = idx.copy(), images.copy()
-        idx[~ok], images[~ok] = idx[fill], images[fill]
-        return idx, images
+        idx, images, widths = idx.copy(), images.copy(), widths.copy()
+        idx[~ok], images[~ok], widths[~ok] = idx[fill], images[fill], widths[fill]
+        return idx, images, widths
 
     def __getitem__(self, i):
         return self.batch(self.start + i, with_source_str=False)

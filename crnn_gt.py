@@ -77,6 +77,11 @@ class BaseGTUtility:
         return BaseGTUtility(self.gt_path, root, rel(self) + rel(other), self.data + other.data,
                              self.text + other.text, sizes)
 
+    def sample(self, fraction, seed=0):
+        """A seeded random ``fraction`` of the samples (``--mix``), in file order."""
+        k = int(round(fraction * self.num_samples))
+        return self._select(np.sort(np.random.default_rng(seed).permutation(self.num_samples)[:k]))
+
     def texts(self):
         """The first text of each sample (one line per image)."""
         return [t[0] for t in self.text]
@@ -254,3 +259,39 @@ class GTUtility(BaseGTUtility):
             s += '; skipped %d images without an annotation (e.g. id %s)' % (
                 len(self.unannotated), ', '.join(map(str, self.unannotated[:3])))
         return s
+
+
+def comma_list(value):
+    return [v.strip() for v in value.split(',') if v.strip()]
+
+
+def load_sources(data_dir, json_files, image_dirs, types=DEFAULT_TYPES):
+    """GTUtility for each JSON file (comma list) with its image folder (a
+    comma list of as many, or one for all): printed, handwriting and
+    converted data alike."""
+    json_files, image_dirs = comma_list(json_files), comma_list(image_dirs)
+    if len(image_dirs) == 1:
+        image_dirs = image_dirs * len(json_files)
+    if not json_files or len(image_dirs) != len(json_files):
+        raise ValueError('%d JSON files but %d image folders: give one folder per JSON file, or one for all'
+                         % (len(json_files), len(image_dirs)))
+    return [GTUtility(data_dir, json_file=j, image_dir=d, types=types) for j, d in zip(json_files, image_dirs)]
+
+
+def merge_all(gt_utils):
+    """One set from several (the original's merge); a single set stays as it is."""
+    merged = gt_utils[0]
+    for other in gt_utils[1:]:
+        merged = merged.merge(other)
+    return merged
+
+
+def split_sources(sources, split=0.8, seed=None):
+    """(train, val) over several sources, each split on its own so that the
+    validation set holds every source; prints the per-source counts."""
+    parts = [s.split(split, seed) for s in sources]
+    if len(sources) > 1:
+        for s, (train, val) in zip(sources, parts):
+            print('source %s: %d lines (train %d, validation %d)' % (s.json_path, s.num_samples, train.num_samples,
+                                                                    val.num_samples))
+    return merge_all([t for t, _ in parts]), merge_all([v for _, v in parts])

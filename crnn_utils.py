@@ -39,6 +39,16 @@ def build_charset(texts):
     return ''.join(seen) + DIGITS + SPACE + PUNCTUATION
 
 
+def extend_charset(charset, texts):
+    """``charset`` with the characters of ``texts`` it lacks, in first-seen
+    order, inserted before the blank: every old character keeps its index and
+    the blank stays last. Returns (new charset, the added characters)."""
+    blank_index(charset)
+    known = set(charset)
+    added = ''.join(dict.fromkeys(c for t in _flatten_texts(texts) for c in t if c not in known))
+    return charset[:-1] + added + charset[-1], added
+
+
 def blank_index(charset):
     """Index of the CTC blank: always the last class."""
     if not charset or charset[-1] != BLANK:

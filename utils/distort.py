@@ -1,7 +1,8 @@
-"""Image distortions of a gray text line (uint8, dark ink on light paper).
+"""Image distortions of a text line (uint8 gray or BGR, dark ink on light paper).
 
-One implementation, used by the synthetic-data generator; each function takes
-a numpy Generator so results are reproducible per seed.
+One implementation, used by the synthetic-data generator and by on-the-fly
+augmentation (utils/augment.py); each function takes a numpy Generator so
+results are reproducible per seed.
 """
 
 import cv2
@@ -33,7 +34,51 @@ def perspective(img, rng, strength=0.04):
 
 def jpeg(img, rng, quality=(30, 80)):
     ok, buf = cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(*quality))])
-    return cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+    return cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE if img.ndim == 2 else cv2.IMREAD_COLOR)
+
+
+def paper(img):
+    """The paper level: the median of each channel (a text line is mostly paper)."""
+    return np.median(img.reshape(-1, 1 if img.ndim == 2 else img.shape[2]), axis=0).astype(np.uint8)
+
+
+def shear(img, rng, max_shear=0.3):
+    """Slant the line by up to ``max_shear`` (x shift per row); the canvas widens so nothing is cut."""
+    h, w = img.shape[:2]
+    k = rng.uniform(-max_shear, max_shear)
+    extra = int(np.ceil(abs(k) * h))
+    m = np.float32([[1, k, max(0.0, -k * h)], [0, 1, 0]])
+    return cv2.warpAffine(img, m, (w + extra, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=paper(img).tolist())
+
+
+def aspect(img, rng, jitter=0.15):
+    """Stretch or narrow the line by up to ``jitter`` of its width."""
+    h, w = img.shape[:2]
+    new_w = max(1, int(round(w * rng.uniform(1 - jitter, 1 + jitter))))
+    return cv2.resize(img, (new_w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def stroke(img, rng, size=2):
+    """Thicker (erode the paper) or thinner (dilate it) strokes, kernel up to ``size`` pixels."""
+    k = int(rng.integers(2, max(2, int(size)) + 1))
+    kernel = np.ones((k, k), np.uint8)
+    return cv2.erode(img, kernel) if rng.random() < 0.5 else cv2.dilate(img, kernel)
+
+
+def gamma(img, rng, strength=0.4):
+    """Gamma in [1 - strength, 1 + strength]: lighter or darker ink and paper
+    that contrast normalisation does not undo."""
+    g = rng.uniform(max(0.1, 1 - strength), 1 + strength)
+    table = np.clip(255.0 * (np.arange(256) / 255.0) ** g, 0, 255).astype(np.uint8)
+    return cv2.LUT(img, table)
+
+
+def margins(img, rng, max_fraction=0.15):
+    """Paper margins of up to ``max_fraction`` of the height on each side."""
+    h = img.shape[0]
+    top, bottom, left, right = (int(rng.integers(0, int(max_fraction * h) + 1)) for _ in range(4))
+    return cv2.copyMakeBorder(img, top, bottom, left, right, cv2.BORDER_CONSTANT, value=paper(img).tolist())
 
 
 def rules(img, rng, ink=0):

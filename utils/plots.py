@@ -111,3 +111,26 @@ def plot_predictions(images, gts, preds, max_lines=8):
         ax.set_title('GT: %s    RT: %s    %.2f' % (gt, pred, normalized_edit_distance(gt, pred)), fontsize=9, loc='left')
     fig.tight_layout()
     return fig
+
+
+def plot_augmentations(path, augmenter, input_size=(256, 32), n=8, columns=2, seed=0):
+    """The line image at ``path`` fitted to the input as training sees it,
+    then ``n`` augmented versions; one figure (``augmenter``: utils.augment.Augmenter)."""
+    from crnn_data import fitted_width, prepare_line, read_image
+    width, height = input_size
+    img = read_image(path)
+    row = prepare_line(img, width, height)[0].transpose(1, 0, 2)
+    cols = fitted_width(img.shape, width, height)[0]
+    rows = [row] + [augmenter.row(row, cols, np.random.default_rng([seed, k])) for k in range(n)]
+    lines = -(-len(rows) // columns)
+    fig, axes = plt.subplots(lines, columns, figsize=(4.2 * columns, 0.75 * lines), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if k < len(rows):
+            ax.imshow(rows[k][:, :, 0].T, cmap='gray', vmin=0, vmax=255)
+            ax.set_title('original' if k == 0 else '#%d' % k, fontsize=8, loc='left')
+        else:
+            ax.axis('off')
+    fig.tight_layout()
+    return fig

@@ -7,8 +7,11 @@ import json
 import os
 import time
 
+import keras
+import numpy as np
+
 from utils.atomic import atomic_write, write_text_atomic
-from utils.h5weights import load_weights_h5, save_weights_h5
+from utils.h5weights import load_weights_h5, read_weights_h5, save_weights_h5
 from utils.plots import save_loss_plot
 
 
@@ -43,10 +46,40 @@ def load_arguments(run_dir):
         raise ValueError('%s: cannot read the run\'s arguments (%s)' % (path, e)) from None
 
 
-def load_initial_weights(model, path, log=print):
+def extend_classifier(model, path, old_classes, layer='dense1', seed=0):
+    """Load the classifier of ``path``, trained on ``old_classes`` classes
+    (blank last), into the model's larger one after ``extend_charset``: the old
+    characters' and the blank's weights are copied unchanged, and each new
+    class starts like an average old one (random kernel column with the old
+    columns' spread, the old characters' mean bias)."""
+    stored = read_weights_h5(path).get(layer)
+    target = model.get_layer(layer)
+    kernel, bias = (keras.ops.convert_to_numpy(w) for w in target.weights)
+    if stored is None or stored[0].shape != (kernel.shape[0], old_classes):
+        raise ValueError('%s: layer %r is not a classifier of %d classes over %d features (found %s)'
+                         % (path, layer, old_classes, kernel.shape[0], None if stored is None else stored[0].shape))
+    old_kernel, old_bias = stored
+    chars, added = old_classes - 1, kernel.shape[1] - old_classes
+    if added < 0:
+        raise ValueError('the model has fewer classes (%d) than %s (%d)' % (kernel.shape[1], path, old_classes))
+    rng = np.random.default_rng(seed)
+    kernel = np.concatenate([old_kernel[:, :chars],
+                             rng.normal(0, old_kernel[:, :chars].std(), (kernel.shape[0], added)).astype(kernel.dtype),
+                             old_kernel[:, chars:]], axis=1)
+    bias = np.concatenate([old_bias[:chars], np.full(added, old_bias[:chars].mean(), bias.dtype), old_bias[chars:]])
+    target.set_weights([kernel, bias])
+
+
+def load_initial_weights(model, path, log=print, old_classes=None):
     """Start from ``path`` (transfer learning): every layer whose shapes match is
-    loaded; a classifier of another charset size is skipped, and said so."""
+    loaded; a classifier of another charset size is skipped, and said so, or,
+    given ``old_classes`` (the charset was extended), extended."""
     skipped = load_weights_h5(model, path, skip_mismatch=True)
+    if old_classes and 'dense1' in skipped:
+        extend_classifier(model, path, old_classes)
+        skipped.remove('dense1')
+        log('classifier dense1 extended from %d to %d classes; the old classes keep their weights'
+            % (old_classes, model.get_layer('dense1').weights[1].shape[0]))
     loaded = [l.name for l in model.layers if l.weights and l.name not in skipped]
     log('loaded %d layers from %s' % (len(loaded), path))
     if skipped:
