@@ -35,6 +35,7 @@ def test_notebook_runs_and_shows_results(tmp_path, monkeypatch):
     errors = [o for c in nb.cells if c.cell_type == 'code' for o in c.outputs if o.output_type == 'error']
     assert not errors
     assert any('image/png' in o.get('data', {}) for o in outputs_of(nb, "label='Training loss'"))
+    assert any('image/png' in o.get('data', {}) for o in outputs_of(nb, 'plot_augmentations(sample_path'))
     test_out = outputs_of(nb, 'mean_ed_norm = ')
     text = ''.join(o.get('text', '') for o in test_out if o.output_type == 'stream')
     assert 'GT' in text and 'RT' in text and 'mean ed_norm' in text and len(text.splitlines()) == 8 + 2

@@ -38,8 +38,9 @@ def jpeg(img, rng, quality=(30, 80)):
 
 
 def paper(img):
-    """The paper level: the median of each channel (a text line is mostly paper)."""
-    return np.median(img.reshape(-1, 1 if img.ndim == 2 else img.shape[2]), axis=0).astype(np.uint8)
+    """The paper level: the most common value of each channel (a text line is mostly paper)."""
+    pixels = img.reshape(-1, 1 if img.ndim == 2 else img.shape[2])
+    return np.array([np.bincount(pixels[:, c], minlength=256).argmax() for c in range(pixels.shape[1])], np.uint8)
 
 
 def shear(img, rng, max_shear=0.3):
