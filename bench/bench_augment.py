@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 from bench.bench_input import HEIGHT, STEPS, WIDTH, fit_rate, make_dataset  # noqa: E402
-from bench.report import write_section  # noqa: E402
+from bench.report import rate_table, write_section  # noqa: E402
 from crnn_data import InputGenerator  # noqa: E402
 from crnn_utils import build_charset  # noqa: E402
 from utils.augment import Augmenter  # noqa: E402
@@ -43,15 +43,13 @@ def main():
                 gen.lines.batch(np.arange(gtu.num_samples))  # fill the cache: the steady state of a long run
                 rates = [fit_rate(gen.generate(), args.count, args.batch_size) for _ in range(args.repeats)]
                 rows.append(('--augment %s, threads=%d' % (preset, threads), statistics.median(rates)))
-    b = rows[0][1]
-    table = ['| pipeline (decoded-line cache) | lines/s (median) | vs off |', '|---|---|---|']
-    table += ['| %s | %.0f | %.2fx |' % (name, rate, rate / b) for name, rate in rows]
-    table.append('')
-    table.append('%d synthetic sentence PNGs (mean %dx%d px), batch %d, input %dx%d, %d repeats; fit drives a model '
-                 'that only averages the image, so the input side is what is timed. Augmentation runs on the '
-                 'decoding threads; with 2 cores TensorFlow\'s own input thread takes the second one, so there 1 '
-                 'thread (--workers 1) is fastest, while machines with more cores gain from more.'
-                 % (args.count, sizes[:, 0].mean(), sizes[:, 1].mean(), args.batch_size, WIDTH, HEIGHT, args.repeats))
+    table = rate_table('pipeline (decoded-line cache)', rows, 'off',
+                       '%d synthetic sentence PNGs (mean %dx%d px), batch %d, input %dx%d, %d repeats; fit drives a '
+                       'model that only averages the image, so the input side is what is timed. Augmentation runs on '
+                       'the decoding threads; with 2 cores TensorFlow\'s own input thread takes the second one, so '
+                       'there 1 thread (--workers 1) is fastest, while machines with more cores gain from more.'
+                       % (args.count, sizes[:, 0].mean(), sizes[:, 1].mean(), args.batch_size, WIDTH, HEIGHT,
+                          args.repeats))
     print('\n'.join(table))
     write_section('augment', 'Input pipeline with augmentation (--augment)',
                   ' '.join(['python bench/bench_augment.py'] + sys.argv[1:]), table)

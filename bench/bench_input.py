@@ -24,7 +24,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench.bench_train import EpochTimer  # noqa: E402
-from bench.report import write_section  # noqa: E402
+from bench.report import rate_table, write_section  # noqa: E402
 from crnn_data import GTUtility, InputGenerator, fit_to_input, read_image  # noqa: E402
 from crnn_model import ctc_identity  # noqa: E402
 from crnn_utils import build_charset  # noqa: E402
@@ -105,13 +105,11 @@ def main():
                     rates.append(fit_rate(gen.generate(), args.count, args.batch_size))
                 rows.append(('fit, threads=%d workers=%d, %s' % (
                     threads, workers, 'decoded-line cache' if cache else 'PNG decoding'), statistics.median(rates)))
-    b = rows[0][1]
-    table = ['| path | lines/s (median) | vs original |', '|---|---|---|']
-    table += ['| %s | %.0f | %.2fx |' % (name, rate, rate / b) for name, rate in rows]
-    table.append('')
-    table.append('%d synthetic sentence PNGs (mean %dx%d px, in the page cache), batch %d, input %dx%d, %d repeats; '
-                 'fit drives a model that only averages the image, so the input side is what is timed.'
-                 % (args.count, sizes[:, 0].mean(), sizes[:, 1].mean(), args.batch_size, WIDTH, HEIGHT, args.repeats))
+    table = rate_table('path', rows, 'original',
+                       '%d synthetic sentence PNGs (mean %dx%d px, in the page cache), batch %d, input %dx%d, %d '
+                       'repeats; fit drives a model that only averages the image, so the input side is what is timed.'
+                       % (args.count, sizes[:, 0].mean(), sizes[:, 1].mean(), args.batch_size, WIDTH, HEIGHT,
+                          args.repeats))
     print('\n'.join(table))
     command = ' '.join(['python bench/bench_input.py'] + sys.argv[1:])
     key, title = 'input', 'Input pipeline (InputGenerator inside model.fit)'

@@ -26,3 +26,11 @@ def write_section(key, title, command, lines):
     text = pattern.sub(lambda m: body, text) if pattern.search(text) else text.rstrip('\n') + '\n\n' + body + '\n'
     with open(PATH, 'w', encoding='utf-8') as f:
         f.write(text)
+
+
+def rate_table(first_column, rows, baseline_name, footer):
+    """Markdown lines: one row per (name, lines/s), with the ratio to the first row, then ``footer``."""
+    base = rows[0][1]
+    table = ['| %s | lines/s (median) | vs %s |' % (first_column, baseline_name), '|---|---|---|']
+    table += ['| %s | %.0f | %.2fx |' % (name, rate, rate / base) for name, rate in rows]
+    return table + ['', footer]
