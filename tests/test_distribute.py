@@ -91,18 +91,13 @@ def free_ports(n):
     return ports
 
 
-def test_two_workers_on_localhost_train_like_one_device(single_device, tmp_path):
-    data, reference = single_device
-    root, tmp = str(tmp_path / 'checkpoints'), tmp_path / 'tmp'
-    tmp.mkdir()
-    cluster = {'worker': ['127.0.0.1:%d' % p for p in free_ports(2)]}
-    # lr 0.0015 scaled by 2 replicas is the reference's 0.003
-    args = TRAIN + ['--data-dir', data, '--checkpoint-root', root] + COMMON + [
-        '--strategy', 'multiworker', '--batch-size', '4', '--lr', '0.0015', '--scale-lr']
-    procs = [subprocess.Popen(args, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+def run_workers(args, tmp, count=2):
+    """``count`` CRNN_training.py processes forming a cluster on 127.0.0.1; their (stdout, stderr)."""
+    cluster = {'worker': ['127.0.0.1:%d' % p for p in free_ports(count)]}
+    procs = [subprocess.Popen(TRAIN + args, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               env=env(TMPDIR=str(tmp), TF_CONFIG=json.dumps({'cluster': cluster,
                                                                              'task': {'type': 'worker', 'index': i}})))
-             for i in range(2)]
+             for i in range(count)]
     try:
         outs = [p.communicate(timeout=240) for p in procs]
     finally:
@@ -110,6 +105,16 @@ def test_two_workers_on_localhost_train_like_one_device(single_device, tmp_path)
             p.kill()
     for p, (out, err) in zip(procs, outs):
         assert p.returncode == 0, err[-3000:]
+    return outs
+
+
+def test_two_workers_on_localhost_train_like_one_device_and_resume(single_device, tmp_path):
+    data, reference = single_device
+    root, tmp = str(tmp_path / 'checkpoints'), tmp_path / 'tmp'
+    tmp.mkdir()
+    # lr 0.0015 scaled by 2 replicas is the reference's 0.003
+    outs = run_workers(['--data-dir', data, '--checkpoint-root', root] + COMMON + [
+        '--strategy', 'multiworker', '--batch-size', '4', '--lr', '0.0015', '--scale-lr'], tmp)
     assert 'run folder:' in outs[0][0] and 'run folder:' not in outs[1][0]
     run = run_folder(root)  # the chief's only: worker 1 wrote nothing there
     assert RUN_FILES <= set(os.listdir(run))
@@ -119,6 +124,15 @@ def test_two_workers_on_localhost_train_like_one_device(single_device, tmp_path)
     ref_loss, ref_lr = losses(reference)
     np.testing.assert_allclose(lr, ref_lr, rtol=1e-6)
     np.testing.assert_allclose(loss, ref_loss, rtol=3e-3)
+
+    # both workers read the chief's folder (a shared disk here) and go on; only the chief writes
+    outs = run_workers(['--resume', run, '--epochs', '3'], tmp)
+    assert all('resuming after epoch 2' in out for out, _ in outs)
+    assert run_folder(root) == run and 'weights.003.h5' in os.listdir(run) and os.listdir(tmp) == []
+    with open(os.path.join(run, 'log.csv'), newline='') as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r['iteration']) for r in rows] == list(range(1, 10))
+    assert [int(r['epoch']) for r in rows] == [0] * 3 + [1] * 3 + [2] * 3
 
 
 @pytest.mark.parametrize('extra, tf_config, message', [
