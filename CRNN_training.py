@@ -17,6 +17,7 @@ os.environ.setdefault('MPLBACKEND', 'Agg')
 
 def parse_args(argv=None):
     from utils.augment import AUGMENTATIONS, PRESETS
+    from utils.distribute import STRATEGIES
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     a = p.add_argument
     a('--resume', metavar='RUN_DIR', help="continue checkpoints/<run> after its last completed epoch, with its "
@@ -67,7 +68,7 @@ def parse_args(argv=None):
     a('--keep-best', action='store_true', help='also keep weights.best_loss.h5 and weights.best_cer.h5')
     a('--precision', choices=['float32', 'mixed_bfloat16', 'mixed_float16'], default='float32',
       help='compute dtype; the classifier and CTC loss stay float32 (bf16: 2.3x on AVX512-BF16 CPUs, BENCHMARKS.md)')
-    a('--strategy', choices=['none', 'mirrored', 'multiworker'], default='none',
+    a('--strategy', choices=STRATEGIES, default='none',
       help='mirrored: all GPUs of this machine; multiworker: the cluster in TF_CONFIG (README, section 9)')
     a('--scale-lr', action='store_true', help='multiply --lr by the number of replicas (linear scaling rule)')
     a('--cpu-devices', type=int, default=0, help='with --strategy mirrored: split the CPU into N devices (testing)')

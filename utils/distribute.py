@@ -8,17 +8,17 @@ batch a replica gets is read only by its own worker.
 """
 
 import atexit
+import contextlib
 import json
 import os
 import shutil
 import tempfile
 
-import keras
-
 STRATEGIES = ('none', 'mirrored', 'multiworker')
 
 
 def _tf():
+    import keras
     if keras.backend.backend() != 'tensorflow':
         raise ValueError('--strategy needs the TensorFlow backend (KERAS_BACKEND is %s)' % keras.backend.backend())
     import tensorflow as tf
@@ -97,7 +97,6 @@ def worker_dir(strategy):
 
 def scope(strategy):
     """``strategy.scope()``, or a no-op without a strategy."""
-    import contextlib
     return contextlib.nullcontext() if strategy is None else strategy.scope()
 
 
@@ -179,7 +178,8 @@ def prepare_fit(model, strategy, sequence):
     batch = sequence.batch(sequence.start, with_source_str=False, part=(0, strategy.num_replicas_in_sync))
     model._maybe_symbolic_build(data_batch=batch)
     model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
-    if isinstance(strategy, _tf().distribute.MultiWorkerMirroredStrategy):
+    tf = _tf()
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         for name in ('train_step', 'test_step'):
             step = getattr(model, name)
-            setattr(model, name, lambda data, step=step: {k: keras.ops.reshape(v, (1,)) for k, v in step(data).items()})
+            setattr(model, name, lambda data, step=step: {k: tf.reshape(v, (1,)) for k, v in step(data).items()})
