@@ -86,14 +86,14 @@ def main(argv=None):
 
     import keras
     from crnn_data import InputGenerator
-    from crnn_gt import load_sources, merge_all, split_sources
+    from crnn_gt import comma_list, load_sources, merge_all, split_sources
     from crnn_model import CRNN, ctc_identity, time_steps
     from crnn_utils import build_charset, extend_charset, load_charset, save_charset
     from utils.augment import AUGMENTATIONS, Augmenter, parse_setting
-    from utils.optimizers import SGD, Adam
-    from utils.resume import ResumeState, check_resumable
     from utils.distribute import (clip_after_all_reduce, distributed_input, is_chief, make_strategy, num_replicas,
                                   prepare_fit, scope, worker_dir)
+    from utils.optimizers import SGD, Adam
+    from utils.resume import ResumeState, check_resumable
     from utils.run import load_initial_weights, make_run_dir, save_arguments, save_final
     from utils.training import (EpochLine, Logger, ModelCheckpoint, ModelSnapshot, StopOnSignal, ValidationMetrics,
                                 freeze_layers)
@@ -170,7 +170,7 @@ def main(argv=None):
             optimizer = Adam(learning_rate=lr, decay=args.decay, clipnorm=args.clipnorm)
         if strategy is not None:
             clip_after_all_reduce(optimizer)
-        freeze_layers(model, [n for n in args.freeze.split(',') if n])
+        freeze_layers(model, comma_list(args.freeze))
         model.compile(loss={'ctc': ctc_identity}, optimizer=optimizer,
                       jit_compile={'auto': 'auto', 'on': True, 'off': False}[args.jit_compile])
 

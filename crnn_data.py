@@ -86,14 +86,16 @@ def prepare_line(img, width, height):
 
 
 def fitted_line(path, width, height, grayscale=True):
-    """One image file as a model input row (width, height, C) uint8."""
-    line, _ = prepare_line(read_image(path, grayscale), width, height)
-    return line.transpose(1, 0, 2)
+    """One image file as a model input row (width, height, C) uint8, and the
+    number of columns its line fills (the rest is padding)."""
+    img = read_image(path, grayscale)
+    line, _ = prepare_line(img, width, height)
+    return line.transpose(1, 0, 2), fitted_width(img.shape, width, height)[0]
 
 
 def load_input(path, width, height, grayscale=True):
     """One image file as a model input row (width, height, C), float 0..255."""
-    return fitted_line(path, width, height, grayscale).astype(np.float32)
+    return fitted_line(path, width, height, grayscale)[0].astype(np.float32)
 
 
 def squeeze_factors(image_sizes, width, height):
@@ -168,13 +170,10 @@ class LineCache:
         self.filled = np.zeros(shape[0], bool) if self.enabled else None
 
     def read(self, k):
-        """Sample ``k`` as an input row (width, height, C) uint8 and the
-        number of columns its line fills (the rest is padding)."""
+        """Sample ``k`` as a fitted row and the columns its line fills (fitted_line)."""
         gtu = self.gt_util
         width, height = self.input_size
-        img = read_image(os.path.join(gtu.image_path, gtu.image_names[k]), self.grayscale)
-        line, _ = prepare_line(img, width, height)
-        return line.transpose(1, 0, 2), fitted_width(img.shape, width, height)[0]
+        return fitted_line(os.path.join(gtu.image_path, gtu.image_names[k]), width, height, self.grayscale)
 
     def __getstate__(self):  # worker processes start their own thread pool
         return {**self.__dict__, '_pool': None}

@@ -108,7 +108,7 @@ def normalize_types(types):
     if types is None:
         return None
     if isinstance(types, str):
-        types = [t.strip() for t in types.split(',')]
+        types = comma_list(types)
     if 'all' in types:
         return None
     return tuple(TYPE_ALIASES.get(t, t) for t in types)
@@ -262,6 +262,7 @@ class GTUtility(BaseGTUtility):
 
 
 def comma_list(value):
+    """'a, b,' -> ['a', 'b']."""
     return [v.strip() for v in value.split(',') if v.strip()]
 
 

@@ -161,7 +161,6 @@ def clip_after_all_reduce(optimizer):
     return optimizer
 
 
-
 def prepare_fit(model, strategy, sequence):
     """Work around two Keras 3 bugs that stop ``fit`` under tf.distribute.
 

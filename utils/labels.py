@@ -13,6 +13,7 @@ import shutil
 from collections import Counter
 
 from crnn_gt import DataError
+from crnn_utils import char_index
 from utils.atomic import atomic_path
 
 MAX_REPORTED = 20
@@ -64,7 +65,7 @@ def read_label_file(path):
 
 def missing_chars(texts, charset):
     """Counter of the characters of ``texts`` that ``charset`` cannot encode."""
-    known = set(charset[:-1])
+    known = char_index(charset)
     return Counter(c for t in texts for c in t if c not in known)
 
 
