@@ -90,8 +90,8 @@ def main(argv=None):
     from crnn_model import CRNN, ctc_identity, time_steps
     from crnn_utils import build_charset, extend_charset, load_charset, save_charset
     from utils.augment import AUGMENTATIONS, Augmenter, parse_setting
-    from utils.distribute import (clip_after_all_reduce, distributed_input, is_chief, make_strategy, num_replicas,
-                                  prepare_fit, scope, worker_dir)
+    from utils.distribute import (clip_after_all_reduce, distributed_input, is_chief, local_predict, make_strategy,
+                                  num_replicas, prepare_fit, scope, worker_dir)
     from utils.optimizers import SGD, Adam
     from utils.resume import ResumeState, check_resumable
     from utils.run import load_initial_weights, make_run_dir, save_arguments, save_final
@@ -195,8 +195,9 @@ def main(argv=None):
     val_seq = gen_val.generate()
     callbacks = []
     if args.metrics_steps:
+        predict = local_predict(model_pred) if strategy is not None else None
         callbacks.append(ValidationMetrics(val_seq, model_pred, charset, args.metrics_steps, args.metrics_interval,
-                                           args.beam_width))
+                                           args.beam_width, predict))
     logger = Logger(checkdir, resume_epoch=initial_epoch)
     callbacks += best_only + [
         ModelCheckpoint(os.path.join(checkdir, 'weights.{epoch:03d}.h5'), verbose=0),

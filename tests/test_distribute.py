@@ -147,3 +147,9 @@ def test_strategy_mistakes_are_one_line_errors(aihub_dir, tmp_path, extra, tf_co
                        cwd=ROOT, env=e, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.strip().splitlines()[-1].startswith('error: ' + message), r.stderr[-2000:]
     assert not os.path.exists(tmp_path / 'c')
+
+
+def test_a_keras_without_the_replaced_hooks_is_a_clear_error():
+    from utils.distribute import _private_hook
+    with pytest.raises(RuntimeError, match=r'Keras .* has no object\._clip_gradients'):
+        _private_hook(object(), '_clip_gradients')

@@ -130,6 +130,28 @@ def distributed_input(strategy, sequence, start=0):
     return strategy.distribute_datasets_from_function(dataset_fn)
 
 
+def _private_hook(obj, name):
+    """A private Keras method that a workaround below replaces, checked so
+    that a Keras without it stops with a clear error before training."""
+    import keras
+    if not callable(getattr(obj, name, None)):
+        raise RuntimeError('--strategy: Keras %s has no %s.%s, which utils/distribute.py replaces to work around '
+                           'a Keras bug (verified with Keras 3.15); use that Keras or train without --strategy'
+                           % (keras.__version__, type(obj).__name__, name))
+    return getattr(obj, name)
+
+
+def local_predict(model):
+    """``model``'s outputs for a batch, computed by this process alone.
+
+    Under a strategy ``predict_on_batch`` runs the whole batch on every
+    replica and concatenates the copies; this compiled call reads the
+    mirrored weights once instead (an eager call measured 1.8-11x slower).
+    """
+    tf = _tf()
+    return tf.function(lambda images: model(images, training=False), reduce_retracing=True)
+
+
 def clip_after_all_reduce(optimizer):
     """Make ``optimizer`` clip the replicas' summed gradient, as on one device.
 
@@ -142,7 +164,7 @@ def clip_after_all_reduce(optimizer):
     if not (optimizer.clipnorm or optimizer.global_clipnorm or optimizer.clipvalue):
         return optimizer
     tf = _tf()
-    clip = optimizer._clip_gradients
+    clip = _private_hook(optimizer, '_clip_gradients')
 
     def _clip_gradients(grads):
         context = tf.distribute.get_replica_context()
@@ -175,7 +197,7 @@ def prepare_fit(model, strategy, sequence):
        tensorflow/tensorflow#72388). The steps return their logs as shape (1,).
     """
     batch = sequence.batch(sequence.start, with_source_str=False, part=(0, strategy.num_replicas_in_sync))
-    model._maybe_symbolic_build(data_batch=batch)
+    _private_hook(model, '_maybe_symbolic_build')(data_batch=batch)
     model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
     tf = _tf()
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):

@@ -211,12 +211,16 @@ class StopOnSignal(keras.callbacks.Callback):
 class ValidationMetrics(keras.callbacks.Callback):
     """CER, NED and line accuracy on ``steps`` validation batches every
     ``interval`` epochs, added to the epoch logs as val_cer, val_ned, val_acc
-    (so history.csv, the epoch line and checkpoints see them). Put it first."""
+    (so history.csv, the epoch line and checkpoints see them). Put it first.
+    ``predict``: images -> softmax outputs, by default the compiled
+    ``model_pred.predict_on_batch``; under tf.distribute pass
+    ``utils.distribute.local_predict(model_pred)``."""
 
-    def __init__(self, sequence, model_pred, charset, steps=4, interval=1, beam_width=0):
+    def __init__(self, sequence, model_pred, charset, steps=4, interval=1, beam_width=0, predict=None):
         super().__init__()
         self.sequence = sequence
         self.model_pred = model_pred
+        self.predict = predict or model_pred.predict_on_batch
         self.charset = charset
         self.steps = steps
         self.interval = interval
@@ -227,8 +231,7 @@ class ValidationMetrics(keras.callbacks.Callback):
         gts, preds = [], []
         for i in range(self.steps):
             inputs, _ = self.sequence.batch(i)
-            # a direct call: under tf.distribute predict_on_batch would run the batch on every replica
-            probs = self.model_pred(inputs['image_input'], training=False)
+            probs = self.predict(inputs['image_input'])
             preds += decode_batch(keras.ops.convert_to_numpy(probs), self.charset, self.beam_width)
             gts += inputs['source_str'].tolist()
         return recognition_metrics(gts, preds)
