@@ -19,7 +19,7 @@ TRAIN = [sys.executable, os.path.join(ROOT, 'CRNN_training.py')]
 RUN_FILES = {'args.json', 'charset.json', 'history.csv', 'log.csv', 'weights.001.h5', 'weights.002.h5',
              'final_weights.h5', 'model.h5', 'loss.png', 'resume.h5'}
 # global batch 8 in every run: 8 x 1 device, 4 x 2 CPU devices, 4 x 2 workers
-COMMON = ['--epochs', '2', '--steps-per-epoch', '3', '--validation-steps', '1', '--metrics-steps', '1',
+COMMON = ['--epochs', '2', '--steps-per-epoch', '2', '--validation-steps', '1', '--metrics-steps', '1',
           '--workers', '1']
 
 
@@ -65,6 +65,7 @@ def test_replica_slices_make_up_the_global_batch(aihub_dir):
     assert len(parts[0]['image_input']) == 4
 
 
+@pytest.mark.xdist_group('single_device')
 def test_mirrored_on_two_cpu_devices_matches_one_device(single_device, tmp_path):
     data, reference = single_device
     root = str(tmp_path / 'mirrored')
@@ -75,7 +76,7 @@ def test_mirrored_on_two_cpu_devices_matches_one_device(single_device, tmp_path)
     assert RUN_FILES <= set(os.listdir(run))
     loss, lr = losses(run)
     ref_loss, ref_lr = losses(reference)
-    assert len(loss) == 6
+    assert len(loss) == 4
     # same batches, batch norm over both replicas, clipping after the all-reduce: the curves agree
     np.testing.assert_allclose(loss, ref_loss, rtol=3e-3)
     np.testing.assert_allclose(lr, ref_lr, rtol=1e-6)
@@ -108,31 +109,32 @@ def run_workers(args, tmp, count=2):
     return outs
 
 
+@pytest.mark.xdist_group('single_device')
 def test_two_workers_on_localhost_train_like_one_device_and_resume(single_device, tmp_path):
+    """Epoch 1 on a two-worker cluster, then both workers resume for epoch 2:
+    together the same loss curve as the uninterrupted single-device run."""
     data, reference = single_device
     root, tmp = str(tmp_path / 'checkpoints'), tmp_path / 'tmp'
     tmp.mkdir()
     # lr 0.0015 scaled by 2 replicas is the reference's 0.003
     outs = run_workers(['--data-dir', data, '--checkpoint-root', root] + COMMON + [
-        '--strategy', 'multiworker', '--batch-size', '4', '--lr', '0.0015', '--scale-lr'], tmp)
+        '--strategy', 'multiworker', '--batch-size', '4', '--lr', '0.0015', '--scale-lr', '--epochs', '1'], tmp)
     assert 'run folder:' in outs[0][0] and 'run folder:' not in outs[1][0]
     run = run_folder(root)  # the chief's only: worker 1 wrote nothing there
-    assert RUN_FILES <= set(os.listdir(run))
+    assert RUN_FILES - {'weights.002.h5'} <= set(os.listdir(run))
     assert json.load(open(os.path.join(run, 'args.json')))['strategy'] == 'multiworker'
     assert os.listdir(tmp) == []  # worker 1's private folder is gone
+
+    # both workers read the chief's folder (a shared disk here) and go on; only the chief writes
+    outs = run_workers(['--resume', run, '--epochs', '2'], tmp)
+    assert all('resuming after epoch 1' in out for out, _ in outs)
+    assert run_folder(root) == run and RUN_FILES <= set(os.listdir(run)) and os.listdir(tmp) == []
+    with open(os.path.join(run, 'log.csv'), newline='') as f:
+        assert [(int(r['iteration']), int(r['epoch'])) for r in csv.DictReader(f)] == [(1, 0), (2, 0), (3, 1), (4, 1)]
     loss, lr = losses(run)
     ref_loss, ref_lr = losses(reference)
     np.testing.assert_allclose(lr, ref_lr, rtol=1e-6)
     np.testing.assert_allclose(loss, ref_loss, rtol=3e-3)
-
-    # both workers read the chief's folder (a shared disk here) and go on; only the chief writes
-    outs = run_workers(['--resume', run, '--epochs', '3'], tmp)
-    assert all('resuming after epoch 2' in out for out, _ in outs)
-    assert run_folder(root) == run and 'weights.003.h5' in os.listdir(run) and os.listdir(tmp) == []
-    with open(os.path.join(run, 'log.csv'), newline='') as f:
-        rows = list(csv.DictReader(f))
-    assert [int(r['iteration']) for r in rows] == list(range(1, 10))
-    assert [int(r['epoch']) for r in rows] == [0] * 3 + [1] * 3 + [2] * 3
 
 
 @pytest.mark.parametrize('extra, tf_config, message', [
