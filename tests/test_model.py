@@ -71,6 +71,51 @@ def test_ctc_loss_matches_forward_recursion():
     np.testing.assert_allclose(got, want, rtol=1e-4)
 
 
+@pytest.mark.parametrize('sparse', [True, False])
+def test_ctc_loss_paths_match_forward_recursion_with_gradient(sparse):
+    """TensorFlow's sparse op (the training default) and keras.ops.ctc_loss give
+    the reference values, and gradients that agree."""
+    import tensorflow as tf
+    B, T, C = 2, 10, 7
+    probs = tf.constant(random_probs((B, T, C), seed=4))
+    labels = np.array([[1, 2, 2, -1], [5, 0, 3, 1]], np.float32)
+    input_len, label_len = np.array([[10], [8]]), np.array([[3], [4]])
+    with tf.GradientTape() as tape:
+        tape.watch(probs)
+        loss = CTCLoss(sparse=sparse)([labels, probs, input_len, label_len])
+    want = [ctc_reference(probs.numpy()[0], [1, 2, 2], C - 1), ctc_reference(probs.numpy()[1, :8], [5, 0, 3, 1], C - 1)]
+    np.testing.assert_allclose(loss.numpy()[:, 0], want, rtol=1e-4)
+    grad = tape.gradient(loss, probs).numpy()
+    assert np.all(np.isfinite(grad)) and np.allclose(grad[1, 8:], 0)
+    if sparse:
+        with tf.GradientTape() as tape:
+            tape.watch(probs)
+            dense = CTCLoss(sparse=False)([labels, probs, input_len, label_len])
+        np.testing.assert_allclose(grad, tape.gradient(dense, probs).numpy(), rtol=1e-3, atol=1e-5)
+
+
+def test_any_width_model_has_the_steps_of_each_width():
+    from crnn_model import output_steps
+    model = CRNN((None, 32, 1), 9, prediction_only=True)
+    for width in (64, 100, 256, 384, 777):
+        assert model.predict_on_batch(np.zeros((1, width, 32, 1), 'float32')).shape == (1, output_steps(width), 9)
+        assert CRNN((width, 32, 1), 9, prediction_only=True).output_shape[1] == output_steps(width)
+
+
+def test_warmup_cosine_schedule():
+    from utils.optimizers import Adam, warmup_cosine
+    sched = warmup_cosine(1e-3, 1000, 100)
+    assert float(sched(0)) == 0 and float(sched(50)) == pytest.approx(5e-4, rel=1e-4)
+    assert float(sched(100)) == pytest.approx(1e-3, rel=1e-4)
+    assert float(sched(550)) == pytest.approx(1e-3 * (0.01 + 0.99 * 0.5), rel=1e-3)
+    assert float(sched(1000)) == pytest.approx(1e-5, rel=1e-3)
+    assert Adam(learning_rate=sched)._learning_rate is sched
+    with pytest.raises(ValueError, match='decay or a learning-rate schedule'):
+        Adam(learning_rate=sched, decay=1e-6)
+    with pytest.raises(ValueError, match='none after'):
+        warmup_cosine(1e-3, 100, 100)
+
+
 def test_sgd_decay_is_keras2_inverse_time():
     from utils.optimizers import SGD, current_learning_rate
     opt = SGD(learning_rate=1e-4, decay=1e-6, momentum=0.9, nesterov=True, clipnorm=5)
