@@ -22,6 +22,29 @@ PUNCTUATION = '.,:()[]<>"\'_'  # '_' last: the CTC blank
 HANGUL_SYLLABLE = re.compile('[가-힣]')
 CHARSET_FILE = 'charset.json'
 
+# The 2,350 Hangul syllables of KS X 1001 (those EUC-KR can encode): the
+# syllables of printed Korean, and the classes of the shipped model.
+KSX1001_HANGUL = ''.join(c for c in map(chr, range(0xAC00, 0xD7A4)) if len(c.encode('euc-kr', 'ignore')) == 2)
+# Punctuation of contracts, notices and forms ('_' is the blank, so not here).
+DOCUMENT_PUNCTUATION = '.,:;!?()[]{}<>"\'-%/~·₩&+=*#@$※○●□■△▲①②③④⑤⑥⑦⑧⑨⑩「」『』×'
+GENERAL = 'general'
+# Look-alike characters of real documents, written as the charset's one.
+EQUIVALENTS = str.maketrans({'․': '·', 'ㆍ': '·', '⋅': '·', '‧': '·', '∙': '·', '･': '·', '•': '·', '“': '"', '”': '"',
+                             '‘': "'", '’': "'", '´': "'", '∼': '~', '～': '~', '｢': '「', '｣': '」', '〈': '<',
+                             '〉': '>', '\u3000': ' '})
+
+
+def normalize_text(text):
+    """``text`` with look-alike punctuation mapped to the charset's (curly
+    quotes to straight ones, the many middle dots to '·')."""
+    return text.translate(EQUIVALENTS)
+
+
+def general_charset():
+    """The shipped model's charset: all KS X 1001 syllables, digits, Latin
+    letters, space and document punctuation, blank last (2,465 classes)."""
+    return KSX1001_HANGUL + DIGITS + string.ascii_letters + SPACE + DOCUMENT_PUNCTUATION + BLANK
+
 
 def _flatten_texts(texts):
     """Accept a list of strings or GTUtility.text (a list of lists of strings)."""
@@ -67,7 +90,10 @@ def save_charset(path, charset):
 
 
 def load_charset(path):
-    """Read a charset written by :func:`save_charset` (a file or a run folder)."""
+    """Read a charset written by :func:`save_charset` (a file or a run folder);
+    'general' is :func:`general_charset`."""
+    if path == GENERAL:
+        return general_charset()
     if os.path.isdir(path):
         path = os.path.join(path, CHARSET_FILE)
     with open(path, encoding='utf-8') as f:

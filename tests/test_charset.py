@@ -50,3 +50,14 @@ def test_greedy_decode_matches_per_frame_decode():
         assert ''.join(cs[i] for i in ids) == decode([cs[i] for i in p.argmax(-1)])
     with pytest.raises(ValueError, match='4 classes but the charset 3'):
         greedy_decode(probs, '가나_')
+
+
+def test_general_charset_covers_ksx1001_and_documents():
+    from crnn_utils import KSX1001_HANGUL, general_charset, normalize_text
+    cs = general_charset()
+    assert len(cs) == len(set(cs)) == 2465 and blank_index(cs) == 2464
+    assert set(KSX1001_HANGUL) <= set(cs) and set('0123456789AZaz ') <= set(cs)
+    assert set('.,:()[]<>"\'-%/~·₩&+') <= set(cs) and cs.count('_') == 1
+    assert load_charset('general') == cs
+    assert normalize_text('“갑”ㆍ을 ‘병’ ∼ ｢정｣') == '"갑"·을 \'병\' ~ 「정」'
+    assert all(c in cs for c in normalize_text('“갑”ㆍ을 ‘병’ ∼ ｢정｣'))

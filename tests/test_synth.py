@@ -105,3 +105,30 @@ def test_bundled_sample_is_consistent():
             assert (w, h) == (img['width'], img['height']), img['file_name']
     widths = np.array([32 * images[a['image_id']]['width'] / images[a['image_id']]['height'] for a in sentences])
     assert np.mean(widths <= 256) >= 0.9
+
+
+def test_text_sources_aim_at_the_length_range():
+    from utils.synth_text import make_rng
+    src = TextSource((('corpus', 1), ('numbers', 1), ('random', 1)), max_chars=30, min_chars=2)
+    drawn = [src.draw(make_rng(5, k), k) for k in range(300)]
+    assert {name for _, name in drawn} == {'corpus', 'numbers', 'random'}
+    lengths = [len(t) for t, _ in drawn]
+    assert max(lengths) <= 30 and min(lengths) >= 1 and np.mean(lengths) > 8
+    assert any(c.isdigit() for t, n in drawn if n == 'numbers' for c in t)
+    assert drawn == [src.draw(make_rng(5, k), k) for k in range(300)]
+    with pytest.raises(ValueError, match='need 1 <= min <= max'):
+        TextSource(max_chars=3, min_chars=5)
+
+
+def test_heldout_text_and_fonts_are_never_training_ones():
+    from crnn_utils import general_charset
+    from utils.synth import HELDOUT_FONTS, find_fonts
+    from utils.synth_text import HELDOUT_CORPUS, TRAINING_CORPUS, read_corpus
+    train, held = read_corpus(TRAINING_CORPUS), read_corpus(HELDOUT_CORPUS)
+    assert len(''.join(train)) > 40000 and len(''.join(held)) > 8000
+    long_held = [p for p in held if len(p) > 30]
+    assert long_held and not any(p in ''.join(train) for p in long_held)
+    charset = set(general_charset())
+    assert all(c in charset for p in train + held for c in p)
+    assert not {os.path.basename(f) for f in find_fonts()} & set(HELDOUT_FONTS)
+    assert all(os.path.basename(f) in HELDOUT_FONTS for f in find_fonts(heldout=True))

@@ -25,15 +25,28 @@ from utils.synth_text import TextSource, as_kind, make_rng, parse_mix
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUNDLED_FONT = os.path.join(ROOT, 'NanumBarunGothic.ttf')
-SYSTEM_FONT_GLOBS = ('/usr/share/fonts/**/Nanum*.tt[fc]', '/usr/share/fonts/**/Nanum*.otf')
-HANDWRITING_FONTS = ('Brush', 'Pen')
+# Korean print fonts of Debian's packages: fonts-nanum, -nanum-extra, -nanum-eco, -noto-cjk(-extra),
+# -unfonts-core/-extra, -baekmuk, -naver-d2coding (all SIL OFL, GPL with font exception, or Baekmuk's
+# BSD-style license; see FONTS.md).
+SYSTEM_FONT_GLOBS = tuple('/usr/share/fonts/**/%s.%s' % (name, ext) for name in
+                          ('Nanum*', 'Un*', 'Noto*CJK*', 'D2Coding*', 'batang', 'dotum', 'gulim', 'hline')
+                          for ext in ('ttf', 'ttc', 'otf'))
+# Handwriting, brush, old-Hangul and jamo-composing fonts: not the print of documents.
+HANDWRITING_FONTS = ('Brush', 'Pen', 'pen', 'Pilgi', 'Gungseo', 'Jamo', 'Yetgul', 'YetHangul')
+# Fonts kept out of training so that accuracy is measured on unseen fonts (bench/heldout.py).
+HELDOUT_FONTS = ('batang.ttf', 'dotum.ttf', 'gulim.ttf', 'UnGraphic.ttf', 'UnGraphicBold.ttf', 'NanumSquareRoundR.ttf',
+                 'NanumSquareRoundB.ttf', 'NanumSquareRoundL.ttf', 'NanumSquareRoundEB.ttf')
 KINDS = ('문장', '단어(어절)', '글자(음절)')
 MAX_TRIES = 20
 
 
-def find_fonts(font_dir=None, system=True):
+def find_fonts(font_dir=None, system=True, heldout=False):
     """The bundled font, every font in ``font_dir`` and, if ``system``, the
-    installed Nanum print fonts; sorted so the list is stable."""
+    installed Korean print fonts except HELDOUT_FONTS; sorted so the list is
+    stable. ``heldout``: only the installed HELDOUT_FONTS."""
+    if heldout:
+        found = {p for g in SYSTEM_FONT_GLOBS for p in glob.glob(g, recursive=True)}
+        return sorted(p for p in found if os.path.basename(p) in HELDOUT_FONTS)
     fonts = [BUNDLED_FONT]
     if font_dir:
         found = [p for ext in ('ttf', 'otf', 'ttc') for p in glob.glob(os.path.join(font_dir, '*.' + ext))]
@@ -43,7 +56,7 @@ def find_fonts(font_dir=None, system=True):
     if system:
         found = {p for g in SYSTEM_FONT_GLOBS for p in glob.glob(g, recursive=True)}
         fonts += sorted(p for p in found if not any(h in os.path.basename(p) for h in HANDWRITING_FONTS)
-                        and os.path.basename(p) != os.path.basename(BUNDLED_FONT))
+                        and os.path.basename(p) not in HELDOUT_FONTS + (os.path.basename(BUNDLED_FONT),))
     return fonts
 
 
@@ -208,9 +221,12 @@ def parse_args(argv=None):
     a('--count', type=int, required=True)
     a('--seed', type=int, default=0)
     a('--kinds', default='문장', help="sample kinds with weights, e.g. '문장:0.9,단어(어절):0.05,글자(음절):0.05'")
-    a('--source', default='contract:0.7,random:0.3', help="text sources with weights: contract, random, file")
+    a('--source', default='contract:0.7,random:0.3', help="text sources with weights: contract, corpus (bundled "
+      "public-domain documents), numbers, random, file")
     a('--text-file', help="UTF-8 text, one line per sample, for the 'file' source")
     a('--max-chars', type=int, default=10, help='longest line in characters (10 fits 256x32 unsqueezed)')
+    a('--min-chars', type=int, default=2, help="shortest length a line aims at (its length is drawn from "
+      "min..max; 'contract' and 'file' lines are kept whole up to max)")
     a('--fonts', help='folder of extra .ttf/.otf fonts')
     a('--no-system-fonts', action='store_true', help='only the bundled font (and --fonts)')
     a('--font-size', default='20:30', help='font size range in px, min:max')
@@ -241,7 +257,7 @@ def main(argv=None):
     padding = tuple(int(v) for v in args.padding.split(':'))
     probs = {k: getattr(args, k) for k in ('blur', 'noise', 'rotate', 'perspective', 'jpeg', 'rules')}
     renderer = Renderer(find_fonts(args.fonts, system=not args.no_system_fonts), size, padding, probs)
-    maker = SampleMaker(args.seed, parse_weights(args.kinds, KINDS), TextSource(mix, lines, args.max_chars), renderer)
+    maker = SampleMaker(args.seed, parse_weights(args.kinds, KINDS), TextSource(mix, lines, args.max_chars, args.min_chars), renderer)
     stats = generate(args.out, args.count, maker, args.json_name, args.image_dir, args.append,
                      args.drop_images, args.workers, progress=not args.no_progress)
     print('wrote %(json)s: %(total)d entries in all, ids from %(first_id)08d' % stats)

@@ -1,11 +1,13 @@
-"""Text sources for synthetic lines: contract-style sentences, random KS X 1001
+"""Text sources for synthetic lines: contract-style sentences, public-domain
+Korean documents (utils/corpus), numbers/dates/amounts, random KS X 1001
 syllables, or a user's text file. Each function takes its own random source so
 that a sample is a pure function of (seed, index)."""
 
+import os
 import random
+import string
 
-# The 2,350 Hangul syllables of KS X 1001: those EUC-KR can encode.
-KSX1001_HANGUL = ''.join(c for c in map(chr, range(0xAC00, 0xD7A4)) if len(c.encode('euc-kr', 'ignore')) == 2)
+from crnn_utils import KSX1001_HANGUL  # noqa: F401  (random syllables draw from it)
 
 ARTICLE_TITLES = ['목적', '정의', '계약기간', '계약금액', '대금 지급', '위약금', '손해배상', '비밀유지', '계약의 해지',
                   '분쟁 해결', '권리 의무의 양도', '지체상금', '하자보수', '검수', '통지', '효력', '기타 사항']
@@ -37,10 +39,53 @@ def contract_line(rng, fake):
     return rng.choice(PHRASES).format(**fields)
 
 
-def random_syllables(rng, min_len=2, max_len=10):
-    """A 'sentence' of random KS X 1001 syllables in words of 1-4."""
+CORPUS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'corpus')
+TRAINING_CORPUS = os.path.join(CORPUS_DIR, 'public_documents.txt')
+HELDOUT_CORPUS = os.path.join(CORPUS_DIR, 'heldout_documents.txt')
+# Characters a random line mixes in now and then, so that every class is seen.
+RARE_CHARS = string.digits + string.ascii_letters + '.,:;!?()[]{}<>"\'-%/~·₩&+=*#@$※○●□■△▲①②③④⑤⑥⑦⑧⑨⑩「」『』×'
+
+
+def read_corpus(path):
+    """Paragraphs of a UTF-8 text file (one per line), whitespace collapsed."""
+    with open(path, encoding='utf-8') as f:
+        return [' '.join(line.split()) for line in f if line.strip()]
+
+
+def corpus_window(rng, paragraphs, length):
+    """About ``length`` characters of running text from a random place in the
+    paragraphs (longer paragraphs are drawn more often), starting at a word."""
+    para = rng.choices(paragraphs, weights=[len(p) for p in paragraphs])[0]
+    words = para.split()
+    start = rng.randrange(len(words))
+    return fit_length(' '.join(words[start:]), rng, length, from_start=True)
+
+
+def numbers_line(rng):
+    """Dates, amounts, numbers, phone numbers and clause marks as documents write them."""
+    y, m, d = rng.randint(1990, 2035), rng.randint(1, 12), rng.randint(1, 28)
+    value = rng.randint(1, 9999) * 10 ** rng.randint(0, 5)
+    forms = [
+        '%d년 %d월 %d일' % (y, m, d), '%d. %d. %d.' % (y, m, d), '%d.%02d.%02d' % (y, m, d),
+        '%d-%02d-%02d' % (y, m, d), '%d/%02d/%02d' % (y, m, d), '{:,}원'.format(value), '금 {:,}원정'.format(value),
+        '₩{:,}'.format(value), '{:,}'.format(value), '%d%%' % rng.randint(0, 100), '%d.%d%%' % (rng.randint(0, 30),
+                                                                                           rng.randint(0, 9)),
+        '제%d조 제%d항' % (rng.randint(1, 60), rng.randint(1, 9)), '제%d조(%s)' % (rng.randint(1, 60),
+                                                                       rng.choice(ARTICLE_TITLES)),
+        '%s %s' % (rng.choice('①②③④⑤⑥⑦⑧⑨⑩'), rng.choice(ARTICLE_TITLES)), '%d.' % rng.randint(1, 30),
+        '010-%04d-%04d' % (rng.randint(0, 9999), rng.randint(0, 9999)),
+        '(%02d) %d-%04d' % (rng.randint(2, 64), rng.randint(200, 9999), rng.randint(0, 9999)),
+        '%d~%d' % (rng.randint(1, 50), rng.randint(51, 99)), '%d개월' % rng.randint(1, 60),
+        '%d시 %d분' % (rng.randint(0, 23), rng.randint(0, 59)), 'No. %d' % rng.randint(1, 9999),
+    ]
+    return rng.choice(forms)
+
+
+def random_syllables(rng, min_len=2, max_len=10, rare=0.08):
+    """A 'sentence' of random KS X 1001 syllables in words of 1-4; a share
+    ``rare`` of the characters are digits, Latin letters or punctuation."""
     n = rng.randint(min_len, max_len)
-    chars = [rng.choice(KSX1001_HANGUL) for _ in range(n)]
+    chars = [rng.choice(RARE_CHARS) if rng.random() < rare else rng.choice(KSX1001_HANGUL) for _ in range(n)]
     out, i = [], 0
     while i < n:
         k = rng.randint(1, 4)
@@ -49,13 +94,13 @@ def random_syllables(rng, min_len=2, max_len=10):
     return ' '.join(out)
 
 
-def fit_length(text, rng, max_chars):
+def fit_length(text, rng, max_chars, from_start=False):
     """At most ``max_chars`` characters of whole words from a random word on
-    (a single longer word is cut)."""
+    (or from the first, ``from_start``; a single longer word is cut)."""
     if len(text) <= max_chars:
         return text
     words = text.split()
-    start = rng.randrange(len(words))
+    start = 0 if from_start else rng.randrange(len(words))
     out = words[start][:max_chars]
     for w in words[start + 1:]:
         if len(out) + 1 + len(w) > max_chars:
@@ -76,15 +121,26 @@ def as_kind(text, kind, rng):
     return rng.choice(hangul)
 
 
-class TextSource:
-    """Draws texts from a weighted mix of 'contract', 'random' and 'file'."""
+SOURCES = ('contract', 'corpus', 'numbers', 'random', 'file')
 
-    def __init__(self, mix=(('contract', 0.7), ('random', 0.3)), lines=None, max_chars=12):
+
+class TextSource:
+    """Draws texts from a weighted mix of SOURCES: 'contract' templates,
+    'corpus' (running text of ``corpus``, the bundled public-domain documents by
+    default), 'numbers', 'random' syllables and 'file' lines. Each line aims at
+    a length drawn from ``min_chars``..``max_chars`` ('numbers' joins forms up
+    to it); 'contract' and 'file' lines are kept whole up to ``max_chars``."""
+
+    def __init__(self, mix=(('contract', 0.7), ('random', 0.3)), lines=None, max_chars=12, min_chars=2,
+                 corpus=TRAINING_CORPUS):
         self.mix = [(name, w) for name, w in mix if w > 0]
         if any(name == 'file' for name, _ in self.mix) and not lines:
             raise ValueError("text source 'file' needs a non-empty text file")
+        if not 1 <= min_chars <= max_chars:
+            raise ValueError('line length %d..%d: need 1 <= min <= max' % (min_chars, max_chars))
         self.lines = lines or []
-        self.max_chars = max_chars
+        self.max_chars, self.min_chars = max_chars, min_chars
+        self.paragraphs = read_corpus(corpus) if any(n == 'corpus' for n, _ in self.mix) else []
         self._fake = None
 
     def fake(self, seed):
@@ -96,13 +152,21 @@ class TextSource:
 
     def draw(self, rng, seed):
         name = rng.choices([n for n, _ in self.mix], weights=[w for _, w in self.mix])[0]
+        length = rng.randint(self.min_chars, self.max_chars)
         if name == 'contract':
             text = contract_line(rng, self.fake(seed))
+        elif name == 'corpus':
+            text = corpus_window(rng, self.paragraphs, length)
+        elif name == 'numbers':
+            text = numbers_line(rng)
+            while len(text) < length - 4:
+                text += ' ' + rng.choice([numbers_line(rng), rng.choice(ARTICLE_TITLES), rng.choice(PARTY_ROLES)])
         elif name == 'random':
-            text = random_syllables(rng, max_len=self.max_chars)
+            text = random_syllables(rng, min(self.min_chars, length), length)
         else:
             text = rng.choice(self.lines)
-        return fit_length(' '.join(text.split()), rng, self.max_chars), name
+        limit = self.max_chars if name in ('contract', 'file') else length
+        return fit_length(' '.join(text.split()), rng, limit, from_start=name == 'numbers'), name
 
 
 def parse_mix(spec):
@@ -110,8 +174,8 @@ def parse_mix(spec):
     out = []
     for part in spec.split(','):
         name, _, weight = part.partition(':')
-        if name not in ('contract', 'random', 'file'):
-            raise ValueError('unknown text source %r (contract, random, file)' % name)
+        if name not in SOURCES:
+            raise ValueError('unknown text source %r (%s)' % (name, ', '.join(SOURCES)))
         out.append((name, float(weight or 1)))
     return tuple(out)
 
