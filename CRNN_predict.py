@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Recognize text-line images with a trained CRNN, or evaluate it on a dataset.
 
+    python CRNN_predict.py line1.png scans/lines/          (the shipped model)
     python CRNN_predict.py --run checkpoints/<run> line1.png scans/lines/
     python CRNN_predict.py --weights w.h5 --charset charset.json --output out.csv images/
     python CRNN_predict.py --run checkpoints/<run> --data-dir . --types 문장
@@ -19,16 +20,27 @@ import sys
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
+SHIPPED = 'CRNN_weights_korean_v1.h5'
+
+
+def width_arg(value):
+    """'any' -> 0 (per-line widths), else a positive pixel count."""
+    if value == 'any':
+        return 0
+    if not value.isdigit() or int(value) < 16:
+        raise argparse.ArgumentTypeError("give 'any' or a width in pixels (>= 16), not %r" % value)
+    return int(value)
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     a = p.add_argument
     a('inputs', nargs='*', help='image files or folders (one text line per image)')
-    a('--run', help='run folder: checkpoints/<time>_<experiment>/')
-    a('--weights', help='.h5 weights (default: the run\'s final_weights.h5)')
-    a('--charset', help='charset.json (default: the run\'s)')
-    a('--width', type=int, default=256, help='input width when there is no run folder')
+    a('--run', help='run folder: checkpoints/<time>_<experiment>/ (default: the shipped model, %s)' % SHIPPED)
+    a('--weights', help='.h5 weights (default: the run\'s final_weights.h5, or the shipped model\'s)')
+    a('--charset', help='charset.json (default: the run\'s, or the shipped model\'s)')
+    a('--width', type=width_arg, help="input width: 'any' (each line the width that holds it), or pixels "
+      "(lines squeezed to fit); default: the run's own, 'any' for a weights file")
     a('--height', type=int, default=32)
     a('--batch-size', type=int, default=64)
     a('--beam-width', type=int, default=0, help='beam search width (0: greedy)')
@@ -59,18 +71,28 @@ def list_images(inputs):
 
 
 def recognize(model_pred, charset, paths, input_size, batch_size=64, beam_width=0, progress=True):
-    """Texts of the line images at ``paths``, in order, batch by batch."""
+    """Texts of the line images at ``paths``, in order, batch by batch. With
+    width None each line gets the narrowest input width that holds it
+    (crnn_data.INFERENCE_WIDTHS), lines of one width batched together."""
     import numpy as np
     from tqdm import tqdm
-    from crnn_data import load_input
+    from crnn_data import load_input, load_inputs_any_width
     from crnn_utils import decode_batch
     width, height = input_size
-    texts = []
+    texts = [None] * len(paths)
     bar = tqdm(total=len(paths), disable=not progress or len(paths) < 2 * batch_size, file=sys.stderr)
-    for start in range(0, len(paths), batch_size):
-        chunk = paths[start:start + batch_size]
-        batch = np.stack([load_input(p, width, height) for p in chunk])
-        texts += decode_batch(model_pred.predict_on_batch(batch), charset, beam_width)
+    chunk_size = batch_size if width else 8 * batch_size
+    for start in range(0, len(paths), chunk_size):
+        chunk = paths[start:start + chunk_size]
+        if width:
+            groups = {width: (range(len(chunk)), np.stack([load_input(p, width, height) for p in chunk]))}
+        else:
+            groups = load_inputs_any_width(chunk, height)
+        for positions, rows in groups.values():
+            for b in range(0, len(rows), batch_size):
+                decoded = decode_batch(model_pred.predict_on_batch(rows[b:b + batch_size]), charset, beam_width)
+                for j, text in zip(positions[b:b + batch_size], decoded):
+                    texts[start + j] = text
         bar.update(len(chunk))
     bar.close()
     return texts

@@ -30,6 +30,8 @@ def parse_args(argv=None):
     a('--types', default='문장', help="annotation types: 문장, 단어(어절), 글자(음절), comma list, or 'all'")
     a('--width', default='256', help="input width, or 'auto' (fits 95%% of the lines unsqueezed)")
     a('--height', type=int, default=32)
+    a('--buckets', help='comma list of input widths, e.g. 128,256,384,512,768: each batch holds lines of one '
+      'width bucket (long lines unsqueezed, short ones cheap); replaces --width')
     a('--batch-size', type=int, default=128, help='lines per step and replica (global batch: x replicas)')
     a('--epochs', type=int, default=3000)
     a('--steps-per-epoch', type=int, help='cap on training steps per epoch (default: one pass)')
@@ -37,12 +39,18 @@ def parse_args(argv=None):
     a('--optimizer', choices=['sgd', 'adam'], default='sgd')
     a('--lr', type=float, default=1e-4, help='learning rate')
     a('--decay', type=float, default=1e-6, help="Keras 2 decay: lr / (1 + decay * iteration)")
+    a('--schedule', choices=['keras2', 'cosine'], default='keras2', help="keras2: the --decay above (the "
+      "original); cosine: linear warm-up over --warmup-steps, then cosine decay to 1%% of --lr at the last "
+      "step of --epochs x --steps-per-epoch (--decay ignored)")
+    a('--warmup-steps', type=int, default=0, help='warm-up steps of --schedule cosine')
     a('--momentum', type=float, default=0.9)
     a('--no-nesterov', dest='nesterov', action='store_false')
     a('--clipnorm', type=float, default=5.0)
     a('--freeze', default='', help='comma-separated layer names to freeze, e.g. conv1_1,conv2_1')
     a('--weights', help='initial .h5 weights (transfer learning; a classifier of another size is skipped)')
-    a('--charset', help='charset.json (or run folder) to use instead of building one from the data')
+    a('--charset', help="charset.json (or run folder), or 'general' (all 2,350 KS X 1001 syllables, digits, Latin, "
+      "punctuation: the shipped model's), instead of building one from the data; default with --weights "
+      "CRNN_weights_X.h5: the CRNN_charset_X.json beside it")
     a('--extend-charset', action='store_true', help="append the data's characters missing from --charset; with "
       "--weights the old classes keep their trained weights")
     a('--mix', type=float, default=0.0, help='fine-tuning: also train on this share (0..1) of the --mix-json '
@@ -87,14 +95,14 @@ def main(argv=None):
     import keras
     from crnn_data import InputGenerator
     from crnn_gt import comma_list, load_sources, merge_all, split_sources
-    from crnn_model import CRNN, ctc_identity, time_steps
+    from crnn_model import CRNN, ctc_identity, output_steps, time_steps
     from crnn_utils import build_charset, extend_charset, load_charset, save_charset
     from utils.augment import AUGMENTATIONS, Augmenter, parse_setting
     from utils.distribute import (clip_after_all_reduce, distributed_input, is_chief, local_predict, make_strategy,
-                                  num_replicas, prepare_fit, scope, worker_dir)
-    from utils.optimizers import SGD, Adam
+                                  num_replicas, prepare_fit, scope, variable_width_input, worker_dir)
+    from utils.optimizers import SGD, Adam, warmup_cosine
     from utils.resume import ResumeState, check_resumable
-    from utils.run import load_initial_weights, make_run_dir, save_arguments, save_final
+    from utils.run import charset_for_weights, load_initial_weights, make_run_dir, save_arguments, save_final
     from utils.training import (EpochLine, Logger, ModelCheckpoint, ModelSnapshot, StopOnSignal, ValidationMetrics,
                                 freeze_layers)
 
@@ -119,25 +127,33 @@ def main(argv=None):
         gt_util_train = merge_all([gt_util_train, mixed])
     gt_util = merge_all([gt_util_train, gt_util_val])
     charset_file = args.resume or args.charset
+    if not charset_file and args.weights:
+        charset_file = charset_for_weights(args.weights)
+        if charset_file:
+            print('charset: %s, the one beside --weights' % charset_file)
     charset = load_charset(charset_file) if charset_file else build_charset(gt_util.text)
     old_classes = None
     if args.extend_charset and not args.resume:
-        if not args.charset:
+        if not charset_file:
             raise ValueError('--extend-charset needs --charset: the charset the --weights were trained with')
         old_classes = len(charset)
         charset, added = extend_charset(charset, gt_util.text)
         print('charset extended by %d characters: %s' % (len(added), added))
     print('charset: %d classes (blank last)' % len(charset))
     print(gt_util.width_report(args.height))
-    width = gt_util.input_width(args.height) if args.width == 'auto' else int(args.width)
+    buckets = sorted(int(w) for w in comma_list(args.buckets)) if args.buckets else None
+    if buckets and strategy is not None:
+        raise ValueError('--buckets works on one device; leave out --strategy or --buckets')
+    width = buckets[-1] if buckets else gt_util.input_width(args.height) if args.width == 'auto' else int(args.width)
     print('input %dx%d; train %d, validation %d lines' % (width, args.height, gt_util_train.num_samples,
                                                           gt_util_val.num_samples))
 
     # model, built under the strategy
     with scope(strategy):
-        model, model_pred = CRNN((width, args.height, 1), len(charset), gru=args.rnn == 'gru', cnn=args.rnn == 'cnn',
-                                 sync_batchnorm=strategy is not None)
-    max_string_len = time_steps(model_pred)
+        model, model_pred = CRNN((None if buckets else width, args.height, 1), len(charset), gru=args.rnn == 'gru', cnn=args.rnn == 'cnn',
+                                 sync_batchnorm=strategy is not None, sparse_ctc=args.jit_compile != 'on')
+    max_string_len = output_steps(width) if buckets else time_steps(model_pred)
+    bucketing = dict(buckets=buckets, steps=output_steps) if buckets else {}
     batch_size = args.batch_size * replicas
     if strategy is not None:
         print('%d replicas: global batch %d' % (replicas, batch_size))
@@ -145,9 +161,10 @@ def main(argv=None):
     augment = Augmenter.from_preset(args.augment, overrides, seed=args.seed)
     print('augmentation of training lines:', augment.describe())
     gen_train = InputGenerator(gt_util_train, batch_size, charset, (width, args.height),
-                               max_string_len=max_string_len, seed=args.seed, threads=args.workers, augment=augment)
+                               max_string_len=max_string_len, seed=args.seed, threads=args.workers, augment=augment,
+                               **bucketing)
     gen_val = InputGenerator(gt_util_val, batch_size, charset, (width, args.height),
-                             max_string_len=max_string_len, seed=args.seed + 1, threads=args.workers)
+                             max_string_len=max_string_len, seed=args.seed + 1, threads=args.workers, **bucketing)
     if args.weights and not args.resume:
         load_initial_weights(model, args.weights, old_classes=old_classes)
 
@@ -157,17 +174,21 @@ def main(argv=None):
         print('run folder:', checkdir, flush=True)
     else:
         checkdir = worker_dir(strategy)
-    save_arguments(checkdir, vars(args))
+    save_arguments(checkdir, {**vars(args), 'input_width': None if buckets else width})
     save_charset(checkdir, charset)
 
     # optimizer, freezing, compile
     lr = args.lr * replicas if args.scale_lr else args.lr
+    steps_per_epoch = args.steps_per_epoch or gen_train.steps_per_epoch()
+    decay = args.decay
+    if args.schedule == 'cosine':
+        lr, decay = warmup_cosine(lr, args.epochs * steps_per_epoch, args.warmup_steps), 0.0
     with scope(strategy):
         if args.optimizer == 'sgd':
-            optimizer = SGD(learning_rate=lr, decay=args.decay, momentum=args.momentum,
+            optimizer = SGD(learning_rate=lr, decay=decay, momentum=args.momentum,
                             nesterov=args.nesterov, clipnorm=args.clipnorm)
         else:
-            optimizer = Adam(learning_rate=lr, decay=args.decay, clipnorm=args.clipnorm)
+            optimizer = Adam(learning_rate=lr, decay=decay, clipnorm=args.clipnorm)
         if strategy is not None:
             clip_after_all_reduce(optimizer)
         freeze_layers(model, comma_list(args.freeze))
@@ -188,7 +209,6 @@ def main(argv=None):
         initial_epoch = resume.restore(model) if args.resume else 0
     if initial_epoch:
         print('resuming after epoch %d' % initial_epoch, flush=True)
-    steps_per_epoch = args.steps_per_epoch or gen_train.steps_per_epoch()
 
     # fit
     stop = StopOnSignal(os.path.join(checkdir, 'weights.interrupted.h5'))
@@ -215,6 +235,8 @@ def main(argv=None):
     if strategy is not None:
         prepare_fit(model, strategy, train_data)
         train_data, val_data = distributed_input(strategy, train_data), distributed_input(strategy, val_seq)
+    elif buckets and keras.backend.backend() == 'tensorflow':
+        train_data, val_data = variable_width_input(train_data), variable_width_input(val_seq)
     else:
         val_data = val_seq
     model.fit(train_data, steps_per_epoch=steps_per_epoch, epochs=args.epochs, initial_epoch=initial_epoch,

@@ -98,6 +98,40 @@ def load_input(path, width, height, grayscale=True):
     return fitted_line(path, width, height, grayscale)[0].astype(np.float32)
 
 
+# Input widths for lines of any length (a model built with width None): a line
+# goes to the narrowest that holds it unsqueezed; the training buckets, then
+# wider steps for long lines. Wider than the last: squeezed into it.
+INFERENCE_WIDTHS = (64, 128, 192, 256, 320, 384, 512, 640, 768, 1024, 1280, 1536, 2048)
+
+
+def inference_width(shape, height, widths=INFERENCE_WIDTHS):
+    """The input width for an image of ``shape`` (H, W, ...) at ``height``."""
+    natural = fitted_width(shape, 1 << 30, height)[0]
+    return next((w for w in widths if w >= natural), widths[-1])
+
+
+def load_inputs_any_width(paths, height, grayscale=True, widths=INFERENCE_WIDTHS, on_error=None):
+    """Model input rows for the line images at ``paths``, grouped by width:
+    {width: (positions in ``paths``, float32 rows (n, width, height, C))}.
+    ``on_error(position, ImageReadError)`` skips an unreadable file; without
+    it the error is raised."""
+    groups = {}
+    for j, path in enumerate(paths):
+        try:
+            img = read_image(path, grayscale)
+        except ImageReadError as e:
+            if on_error is None:
+                raise
+            on_error(j, e)
+            continue
+        width = inference_width(img.shape, height, widths)
+        row = prepare_line(img, width, height)[0].transpose(1, 0, 2)
+        groups.setdefault(width, ([], []))
+        groups[width][0].append(j)
+        groups[width][1].append(row)
+    return {w: (pos, np.stack(rows).astype(np.float32)) for w, (pos, rows) in sorted(groups.items())}
+
+
 def squeeze_factors(image_sizes, width, height):
     """Squeeze factor each line will get, from its (width, height)."""
     sizes = np.asarray(image_sizes, dtype=np.float64).reshape(-1, 2)
@@ -142,6 +176,51 @@ class LabelTable:
             lines.append('excluded %d samples whose label does not fit %d CTC time steps (e.g. %s)'
                          % (len(self.infeasible), time_steps, ex))
         return lines
+
+
+def bucket_of_samples(fitted, need, buckets, steps):
+    """Each sample's bucket: the narrowest width of ``buckets`` (ascending)
+    that holds its fitted line unsqueezed and has the CTC time steps its label
+    ``need``s; the widest for longer lines (squeezed); -1 where none has the
+    steps. ``steps``: width -> time steps (crnn_model.output_steps)."""
+    buckets = np.asarray(buckets)
+    room = np.array([steps(int(w)) for w in buckets])
+    fits = (buckets[None, :] >= np.asarray(fitted)[:, None]) & (room[None, :] >= np.asarray(need)[:, None])
+    fits[:, -1] |= room[-1] >= np.asarray(need)
+    return np.where(fits.any(axis=1), fits.argmax(axis=1), -1)
+
+
+class BucketPlan:
+    """Batches of lines of one bucket (width) each, reshuffled every pass.
+
+    Pass ``p`` is a pure function of (seed, p): each bucket's samples are
+    shuffled and cut into batches, a bucket's last short batch is filled with
+    other samples of the same bucket, and the batches are shuffled together.
+    """
+
+    def __init__(self, indices, bucket, batch_size, seed):
+        self.groups = [indices[bucket == b] for b in range(bucket.max() + 1)]
+        self.batch_size, self.seed = batch_size, seed
+        self.per_pass = sum(-(-len(g) // batch_size) for g in self.groups)
+        self._cache = {}
+
+    def batches(self, pass_index):
+        """[(bucket, sample indices)] of one pass, in training order."""
+        if pass_index not in self._cache:
+            rng = np.random.default_rng([self.seed, pass_index])
+            out = []
+            for b, group in enumerate(self.groups):
+                order = group[rng.permutation(len(group))]
+                short = -len(order) % self.batch_size
+                order = np.concatenate([order, rng.choice(group, short)]) if short else order
+                out += [(b, chunk) for chunk in order.reshape(-1, self.batch_size)]
+            self._cache = {pass_index: [out[j] for j in rng.permutation(len(out))]}
+        return self._cache[pass_index]
+
+    def batch(self, i):
+        """(bucket, sample indices) of batch ``i`` of the stream."""
+        p, j = divmod(i, self.per_pass)
+        return self.batches(p)[j]
 
 
 CACHE_LIMIT = 4 << 30
@@ -242,12 +321,18 @@ class InputGenerator:
         workers, use_multiprocessing, max_queue_size: keras.utils.PyDataset
             options. workers=1 is fastest under TensorFlow, where fit already
             prefetches batches in a background thread (see BENCHMARKS.md).
+        buckets: input widths (ascending, the last = input_size's width) for
+            batches of similar line lengths: each batch is as wide as its
+            bucket, with ``steps(width)`` CTC time steps, so short lines cost
+            little and long ones are not squeezed. The model must take any
+            width (``CRNN((None, height, 1), ...)``).
+        steps: width -> CTC time steps of the model, with ``buckets``.
     """
 
     def __init__(self, gt_util, batch_size, alphabet, input_size=(256, 32), grayscale=True,
                  max_string_len=62, concatenate=False, seed=1337, unknown=' ', cache='auto',
                  threads=None, augment=None, workers=1, use_multiprocessing=False, max_queue_size=10,
-                 verbose=True):
+                 verbose=True, buckets=None, steps=None):
         if concatenate:
             raise ValueError('concatenate=True joins several words of one image into a line; '
                              'AI Hub images hold one line each, so it is not supported')
@@ -262,8 +347,15 @@ class InputGenerator:
         self.pydataset_options = dict(workers=workers, use_multiprocessing=use_multiprocessing,
                                       max_queue_size=max_queue_size)
         texts = gt_util.texts()
+        self.buckets, self.steps = (tuple(int(w) for w in buckets), steps) if buckets else (None, None)
+        if self.buckets and (list(self.buckets) != sorted(self.buckets) or self.buckets[-1] != self.input_size[0]):
+            raise ValueError('buckets %s: give ascending widths ending at the input width %d'
+                             % (self.buckets, self.input_size[0]))
         self.table = LabelTable(texts, alphabet, max_string_len, unknown=unknown)
         self.indices = np.flatnonzero(self.table.feasible)
+        self.plan = None
+        if self.buckets:
+            self.indices, self.plan = self._plan_buckets(seed)
         self.num_samples = len(self.indices)
         if self.num_samples == 0:
             raise DataError('no sample of %d fits the model (see the report above)' % len(texts))
@@ -272,9 +364,25 @@ class InputGenerator:
             for line in self.report():
                 print('InputGenerator:', line, flush=True)
 
+    def _plan_buckets(self, seed):
+        """Feasible samples with a bucket, and their BucketPlan."""
+        if self.gt_util.image_sizes is None:
+            raise DataError('buckets need each image\'s size in the annotations (width, height)')
+        idx = self.indices
+        width, height = self.input_size
+        fitted = np.round(height * self.gt_util.image_sizes[idx, 0] / np.maximum(self.gt_util.image_sizes[idx, 1], 1))
+        need = [ctc_min_steps(self.table.labels[k, :self.table.lengths[k]]) for k in idx]
+        self.bucket = np.full(self.gt_util.num_samples, -1)
+        self.bucket[idx] = bucket_of_samples(fitted, need, self.buckets, self.steps)
+        idx = idx[self.bucket[idx] >= 0]
+        return idx, BucketPlan(idx, self.bucket[idx], self.batch_size, seed)
+
     def report(self):
         width, height = self.input_size
         lines = ['%d of %d samples usable' % (self.num_samples, self.gt_util.num_samples)]
+        if self.plan:
+            lines.append('width buckets: %s' % ', '.join('%d px %d lines' % (w, len(g))
+                                                         for w, g in zip(self.buckets, self.plan.groups)))
         lines += self.table.report(self.max_string_len)
         if self.gt_util.image_sizes is not None:
             f = squeeze_factors(self.gt_util.image_sizes[self.indices], width, height)
@@ -284,6 +392,8 @@ class InputGenerator:
         return lines
 
     def steps_per_epoch(self):
+        if self.plan:
+            return self.plan.per_pass
         return max(1, self.num_samples // self.batch_size)
 
     def generate(self, train=True, start=0):
@@ -321,7 +431,10 @@ class InputSequence(keras.utils.PyDataset):
         return perm
 
     def sample_indices(self, i):
-        """Dataset indices of batch ``i``: stream positions i*B .. (i+1)*B-1."""
+        """Dataset indices of batch ``i``: stream positions i*B .. (i+1)*B-1
+        (with buckets: the plan's batch ``i``)."""
+        if self.gen.plan:
+            return self.gen.plan.batch(i)[1]
         n, b = len(self.gen.indices), self.gen.batch_size
         pos = np.arange(i * b, (i + 1) * b)
         passes = pos // n
@@ -343,12 +456,17 @@ class InputSequence(keras.utils.PyDataset):
         images, widths, ok = gen.lines.batch(idx)
         if not ok.all():
             idx, images, widths = self._replace_unreadable(idx, images, widths, ok)
+        steps, labels = gen.max_string_len, gen.table.labels[idx]
+        if gen.plan:
+            width = gen.buckets[gen.bucket[idx[0]]]
+            steps = gen.steps(width)
+            images, widths, labels = images[:, :width], np.minimum(widths, width), labels[:, :steps]
         if gen.augment is not None:
             images = gen.augment.batch(images, widths, i, positions, gen.lines.map)
         inputs = {
             'image_input': images.astype(np.float32),
-            'label_input': gen.table.labels[idx],
-            'input_length': np.full((len(idx), 1), gen.max_string_len, dtype=np.int32),
+            'label_input': labels,
+            'input_length': np.full((len(idx), 1), steps, dtype=np.int32),
             'label_length': gen.table.lengths[idx][:, None],
         }
         if with_source_str:

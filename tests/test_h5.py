@@ -87,3 +87,22 @@ def test_not_a_weights_file_is_a_clear_error(tmp_path, small_model):
     p.write_bytes(b'garbage')
     with pytest.raises(ValueError, match='broken.h5 is not a readable HDF5'):
         load_weights_h5(small_model[0], str(p))
+
+
+def test_float16_storage_loads_as_float32(small_model, tmp_path):
+    """The shipped weights' storage: half the bytes, loaded into float32
+    weights, predictions within float16 rounding."""
+    model, model_pred = small_model
+    perturb(model, 3)
+    x = np.random.default_rng(2).uniform(0, 255, (2, 256, 32, 1)).astype('float32')
+    before = model_pred.predict(x, verbose=0)
+    full, half = str(tmp_path / 'full.h5'), str(tmp_path / 'half.h5')
+    save_weights_h5(model, full)
+    save_weights_h5(model, half, dtype='float16')
+    assert os.path.getsize(half) < 0.6 * os.path.getsize(full)
+    with h5py.File(half) as f:
+        assert f['dense1'][f['dense1'].attrs['weight_names'][0]].dtype == np.float16
+    m2, p2 = CRNN((None, 32, 1), 40)
+    load_weights_h5(m2, half)
+    assert all(w.dtype == 'float32' for w in m2.weights)
+    np.testing.assert_allclose(p2.predict(x, verbose=0), before, atol=2e-2)

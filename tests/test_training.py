@@ -122,3 +122,25 @@ def test_sigterm_saves_weights_and_exits_cleanly(aihub_dir, tmp_path):
     assert 'weights.interrupted.h5' in files and RUN_FILES <= files
     model, _ = CRNN((256, 32, 1), len(load_charset(os.path.join(root, run))))
     load_weights_h5(model, os.path.join(root, run, 'weights.interrupted.h5'))
+
+
+def test_cli_buckets_cosine_general_charset_then_predict_any_width(aihub_dir, tmp_path):
+    """The shipped model's recipe in miniature: width buckets, warm-up + cosine,
+    the general charset; the run then predicts lines at their own widths."""
+    root = str(tmp_path / 'checkpoints')
+    r = run_cli(['--data-dir', aihub_dir, '--epochs', '2', '--steps-per-epoch', '2', '--batch-size', '2',
+                 '--validation-steps', '1', '--metrics-steps', '1', '--checkpoint-root', root, '--charset', 'general',
+                 '--buckets', '128,256', '--optimizer', 'adam', '--lr', '1e-3', '--schedule', 'cosine',
+                 '--warmup-steps', '2', '--precision', 'mixed_bfloat16', '--jit-compile', 'off'])
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'width buckets: 128 px' in r.stdout
+    [run] = os.listdir(root)
+    run = os.path.join(root, run)
+    args = json.load(open(os.path.join(run, 'args.json')))
+    assert args['input_width'] is None and args['buckets'] == '128,256'
+    assert len(load_charset(run)) == 2465
+    lrs = [float(row.split(',')[4]) for row in open(os.path.join(run, 'log.csv')).read().splitlines()[1:]]
+    assert lrs[0] < lrs[1] and lrs[-1] < lrs[1]  # warm-up, then decay
+    from utils.run import load_recognizer
+    model_pred, charset, size = load_recognizer(run)
+    assert size == (None, 32) and model_pred.input_shape == (None, None, 32, 1)

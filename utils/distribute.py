@@ -130,6 +130,27 @@ def distributed_input(strategy, sequence, start=0):
     return strategy.distribute_datasets_from_function(dataset_fn)
 
 
+def variable_width_input(sequence):
+    """``sequence`` (an InputSequence with width buckets) as a tf.data.Dataset
+    for ``fit`` on one device. Keras' own PyDataset adapter fixes every shape
+    its first two batches agree on, so a later batch of another width would
+    fail; here the image and label widths are left open."""
+    tf = _tf()
+    inputs, targets = sequence[0]
+    open_width = ('image_input', 'label_input')
+    spec = ({k: tf.TensorSpec((None, None) + a.shape[2:] if k in open_width else (None,) + a.shape[1:],
+                              tf.as_dtype(a.dtype)) for k, a in inputs.items()},
+            tf.nest.map_structure(lambda a: tf.TensorSpec((None,) + a.shape[1:], tf.as_dtype(a.dtype)), targets))
+
+    def batches():
+        i = 0
+        while True:
+            yield sequence[i]
+            i += 1
+
+    return tf.data.Dataset.from_generator(batches, output_signature=spec).prefetch(2)
+
+
 def _private_hook(obj, name):
     """A private Keras method that a workaround below replaces, checked so
     that a Keras without it stops with a clear error before training."""

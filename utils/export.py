@@ -13,13 +13,16 @@ FORMATS = ('saved_model', 'onnx')
 def export_recognizer(model_pred, charset, out_dir, formats=FORMATS):
     """Write ``out_dir/saved_model/`` (TensorFlow SavedModel) and/or
     ``out_dir/crnn.onnx`` via Keras 3's ``model.export``, plus charset.json.
-    Both take (B, width, height, 1) float 0..255 and give softmax (B, T, C)."""
+    Both take (B, width, height, 1) float 0..255 and give softmax (B, T, C);
+    a model built with width None exports with an open width (any line width,
+    T = crnn_model.output_steps(width)), else with its fixed width."""
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError('unknown export format(s) %s (choose from %s)' % (', '.join(unknown), ', '.join(FORMATS)))
     os.makedirs(out_dir, exist_ok=True)
     written = {'charset': save_charset(out_dir, charset)}
-    model_pred.predict_on_batch(np.zeros((1,) + tuple(model_pred.input_shape[1:]), 'float32'))  # export needs a called model
+    width, height, channels = model_pred.input_shape[1:]
+    model_pred.predict_on_batch(np.zeros((1, width or 256, height, channels), 'float32'))  # export needs a called model
     if 'saved_model' in formats:
         path = os.path.join(out_dir, 'saved_model')
         if os.path.exists(path):

@@ -25,8 +25,10 @@ def _weight_name(layer, w):
     return path + ':0'
 
 
-def save_weights_h5(model, path):
-    """Write ``model``'s weights to ``path`` in Keras 2's layout, atomically."""
+def save_weights_h5(model, path, dtype=None):
+    """Write ``model``'s weights to ``path`` in Keras 2's layout, atomically.
+    ``dtype='float16'`` stores floats at half size (the shipped weights);
+    every loader casts them back to the model's float32."""
     with atomic_write(path) as tmp, h5py.File(tmp, 'w') as f:
         f.attrs['layer_names'] = np.array([layer.name.encode('utf8') for layer in model.layers], dtype='S')
         f.attrs['backend'] = keras.backend.backend().encode('utf8')
@@ -37,7 +39,10 @@ def save_weights_h5(model, path):
             names = [_weight_name(layer, w).encode('utf8') for w in weights]
             g.attrs['weight_names'] = np.array(names, dtype='S')
             for name, w in zip(names, weights):
-                g.create_dataset(name, data=np.asarray(keras.ops.convert_to_numpy(w)))
+                value = np.asarray(keras.ops.convert_to_numpy(w))
+                if dtype and np.issubdtype(value.dtype, np.floating):
+                    value = value.astype(dtype)
+                g.create_dataset(name, data=value)
     return path
 
 
@@ -90,5 +95,5 @@ def load_weights_h5(model, path, skip_mismatch=False):
         plan.append((current, values))
     for current, values in plan:
         for w, v in zip(current, values):
-            w.assign(v)
+            w.assign(v.astype(w.dtype) if v.dtype != w.dtype else v)
     return skipped

@@ -111,21 +111,53 @@ def latest_weights(run_dir):
     return os.path.join(run_dir, numbered[-1])
 
 
-def load_recognizer(run_dir=None, weights=None, charset=None, width=256, height=32, rnn='lstm'):
-    """(model_pred, charset, (width, height)) from a run folder, or from a
-    weights file and a charset file; the run's args.json gives the input size."""
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHIPPED_WEIGHTS = os.path.join(ROOT, 'CRNN_weights_korean_v1.h5')
+SHIPPED_CHARSET = os.path.join(ROOT, 'CRNN_charset_korean_v1.json')
+
+
+def charset_for_weights(path):
+    """The charset file that belongs to a weights file named like the shipped
+    model's: CRNN_charset_X.json beside CRNN_weights_X.h5; None if there is none."""
+    folder, name = os.path.split(os.path.abspath(path))
+    if not (name.startswith('CRNN_weights_') and name.endswith('.h5')):
+        return None
+    charset = os.path.join(folder, 'CRNN_charset_' + name[len('CRNN_weights_'):-3] + '.json')
+    return charset if os.path.exists(charset) else None
+
+
+def run_input_width(args):
+    """The input width a run trained with, from its args.json: None for width
+    buckets (any width), else the resolved or given width."""
+    if args.get('buckets'):
+        return None
+    if args.get('input_width'):
+        return int(args['input_width'])
+    return int(args['width']) if str(args.get('width', '')).isdigit() else None
+
+
+def load_recognizer(run_dir=None, weights=None, charset=None, width=None, height=32, rnn='lstm'):
+    """(model_pred, charset, (width, height)) from a run folder, a weights file
+    and a charset file, or, given neither, the shipped model. ``width``: 0 or
+    None for lines of any width (width None in the result); a run's args.json
+    gives its own width unless ``width`` is given."""
     from crnn_model import CRNN
     from crnn_utils import load_charset
     if run_dir:
         if os.path.exists(os.path.join(run_dir, 'args.json')):
             args = load_arguments(run_dir)
-            width = int(args['width']) if str(args.get('width', 'auto')).isdigit() else width
+            width = run_input_width(args) if width is None else width
             height, rnn = args.get('height', height), args.get('rnn', rnn)
         charset = charset or run_dir
         weights = weights or latest_weights(run_dir)
+    elif not weights and not charset:
+        weights, charset = SHIPPED_WEIGHTS, SHIPPED_CHARSET
+        if not os.path.exists(weights):
+            raise ValueError('the shipped model %s is missing; give --run, or --weights and --charset' % weights)
     if not (weights and charset):
         raise ValueError('give a run folder, or both a weights file and a charset file')
     charset = load_charset(charset)
+    width = width or None
     model_pred = CRNN((width, height, 1), len(charset), prediction_only=True, gru=rnn == 'gru', cnn=rnn == 'cnn')
     load_weights_h5(model_pred, weights)
     return model_pred, charset, (width, height)
