@@ -1,0 +1,90 @@
+"""The network learns: the real CRNN, trained from scratch on eight rendered
+lines, reads them back (CER <= 0.05) within a fixed budget of 200 steps.
+
+The same test fails when the pipeline is broken in the ways that silently ruin
+a CTC recognizer; each is a parametrized case that must end far above the bar:
+  label_shift - labels encoded one class off (e.g. an index built over a
+                charset with an extra leading character),
+  blank_first - the CTC loss's blank is class 0 while the charset and the
+                decoder keep it last (the '_'-first charset mistake),
+  decoder     - decoding that drops blanks but does not collapse repeats.
+"""
+import keras
+import numpy as np
+import pytest
+
+from conftest import write_aihub
+from crnn_data import GTUtility, InputGenerator
+from crnn_model import CRNN, CTCLoss, ctc_identity, output_steps
+from crnn_utils import BLANK, build_charset, decode_batch, recognition_metrics
+
+LINES = ['계약 기간', '갑과 을', '제3조 목적', '대금 지급', '손해 배상', '12월 31일', '을은 갑에게', '보증금 500']
+STEPS, BAR = 200, 0.05
+
+
+def no_collapse_decode(probs, charset):
+    best = np.argmax(probs, axis=-1)
+    return [''.join(charset[i] for i in row if i != len(charset) - 1) for row in best]
+
+
+@pytest.fixture(scope='module')
+def lines_dir(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('learn'))
+    write_aihub(root, [('%02d' % i, t, '문장', True) for i, t in enumerate(LINES)])
+    return root
+
+
+def train(root, fault=None):
+    """Train from scratch for STEPS steps: (prediction model, the lines as a
+    batch, charset)."""
+    keras.utils.set_random_seed(1)
+    gtu = GTUtility(root, verbose=False)
+    charset = build_charset(gtu.text)
+    train_charset = BLANK + charset[:-1] if fault == 'blank_first' else charset
+    image = CRNN((None, 32, 1), len(charset), prediction_only=True)
+    labels = keras.Input((None,), name='label_input')
+    input_length = keras.Input((1,), dtype='int32', name='input_length')
+    label_length = keras.Input((1,), dtype='int32', name='label_length')
+    loss = CTCLoss(blank=0 if fault == 'blank_first' else None, name='ctc', dtype='float32')(
+        [labels, image.output, input_length, label_length])
+    model = keras.Model([image.input, labels, input_length, label_length], {'ctc': loss})
+    model.compile(loss={'ctc': ctc_identity}, optimizer=keras.optimizers.Adam(1e-3, clipnorm=5))
+    gen = InputGenerator(gtu, 8, train_charset, (192, 32), max_string_len=output_steps(192), buckets=(128, 192),
+                         steps=output_steps, verbose=False)
+    if fault == 'label_shift':
+        known = gen.table.labels >= 0
+        gen.table.labels[known] = (gen.table.labels[known] + 1) % (len(charset) - 1)
+    seq = gen.generate()
+    for step in range(STEPS):
+        model.train_on_batch(*seq.batch(step, with_source_str=False))
+    return image, seq.batch(0)[0], charset
+
+
+def read(trained, decode=decode_batch):
+    """CER of reading the training lines back, and the readings."""
+    image, inputs, charset = trained
+    preds = decode(keras.ops.convert_to_numpy(image.predict_on_batch(inputs['image_input'])), charset)
+    return recognition_metrics(inputs['source_str'].tolist(), preds)['cer'], preds
+
+
+@pytest.fixture(scope='module')
+def trained(lines_dir):
+    return train(lines_dir)
+
+
+@pytest.mark.xdist_group('learning')
+def test_crnn_learns_to_read_its_lines(trained):
+    cer, preds = read(trained)
+    assert cer <= BAR, preds
+
+
+@pytest.mark.xdist_group('learning')
+def test_wrong_decoding_fails_the_bar(trained):
+    cer, preds = read(trained, no_collapse_decode)
+    assert cer > 0.3, preds
+
+
+@pytest.mark.parametrize('fault', ['label_shift', 'blank_first'])
+def test_broken_training_fails_the_bar(lines_dir, fault):
+    cer, preds = read(train(lines_dir, fault))
+    assert cer > 0.3, (fault, preds)
