@@ -1,0 +1,78 @@
+"""Validation CER against wall-clock time for training runs, side by side.
+
+    python bench/bench_recipe.py RUN_A RUN_B ... [--names "recipe A,recipe B"]
+
+Reads each run folder's history.csv (time in seconds since the start, val_cer
+per epoch, written by CRNN_training.py), writes a table of CER at fixed
+wall-clock marks and a plot, bench/recipe_cer.png, into BENCHMARKS.md
+section 'recipe'. The runs themselves are the commands the table's footer
+names (README, model card); this script only reads them.
+"""
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+
+from bench.report import write_section  # noqa: E402
+from utils.plots import read_csv  # noqa: E402
+
+PLOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'recipe_cer.png')
+
+
+def cer_at(history, minutes):
+    """The best val_cer reached by ``minutes`` of wall time (nan before the first epoch)."""
+    t, cer = history['time'] / 60, history['val_cer']
+    seen = cer[t <= minutes]
+    return np.nanmin(seen) if len(seen) and not np.all(np.isnan(seen)) else np.nan
+
+
+def describe(run_dir):
+    with open(os.path.join(run_dir, 'args.json'), encoding='utf-8') as f:
+        a = json.load(f)
+    schedule = 'cosine, warm-up %s' % a.get('warmup_steps') if a.get('schedule') == 'cosine' else \
+        'decay %g' % a.get('decay', 0)
+    width = 'buckets %s' % a['buckets'] if a.get('buckets') else 'width %s' % a.get('width')
+    return '%s lr %g (%s), batch %s, %s, %s, augment %s' % (a.get('optimizer'), a.get('lr'), schedule,
+                                                           a.get('batch_size'), a.get('precision'), width,
+                                                           a.get('augment'))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('runs', nargs='+', help='run folders')
+    p.add_argument('--names', help='comma list, one name per run (default: folder names)')
+    p.add_argument('--marks', default='10,20,30,45,60,75,90', help='minutes at which to read the CER')
+    args = p.parse_args(argv)
+    names = args.names.split(',') if args.names else [os.path.basename(os.path.normpath(r)) for r in args.runs]
+    marks = [float(m) for m in args.marks.split(',')]
+    histories = [read_csv(os.path.join(r, 'history.csv')) for r in args.runs]
+
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for name, h in zip(names, histories):
+        ax.plot(h['time'] / 60, h['val_cer'], 'o-', label=name)
+    ax.set_xlabel('wall-clock minutes (2-core CPU)')
+    ax.set_ylabel('validation CER')
+    ax.set_ylim(0, 1.05)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.savefig(PLOT, dpi=80, bbox_inches='tight')
+
+    table = ['| recipe | ' + ' | '.join('%g min' % m for m in marks) + ' |', '|---|' + '---|' * len(marks)]
+    for name, h in zip(names, histories):
+        table.append('| %s | ' % name + ' | '.join('%.3f' % cer_at(h, m) for m in marks) + ' |')
+    footer = ['', 'Best validation CER reached by each time (validation split of the run\'s own data); '
+              'plot: `bench/recipe_cer.png`.', '']
+    footer += ['- %s: %s' % (n, describe(r)) for n, r in zip(names, args.runs)]
+    write_section('recipe', 'Training recipe: validation CER against wall-clock time',
+                  'python bench/bench_recipe.py ' + ' '.join('RUN' for _ in args.runs), table + footer)
+    print('\n'.join(table))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
