@@ -7,8 +7,11 @@
     python CRNN_predict.py --run checkpoints/<run> --data-dir . --types 문장
     python CRNN_predict.py --run checkpoints/<run> --export exported/
 
-Recognition prints ``path<TAB>text`` per image. Evaluation prints CER, NED and
-line accuracy; its last line is ``CER <x> NED <y> ACC <z>``.
+Recognition prints ``path<TAB>text`` per readable image; each unreadable one is
+an 'error:' line on stderr, and any makes the exit status 2. Evaluation prints
+which lines it scored (a run's own data: its validation split unless --split
+says otherwise), then CER, NED (edit distance / the longer of the two strings,
+in [0, 1]) and line accuracy; its last line is ``CER <x> NED <y> ACC <z>``.
 """
 
 import argparse
@@ -49,6 +52,8 @@ def parse_args(argv=None):
     a('--json', default='korean_printed_sentence.json')
     a('--image-dir', default='printed')
     a('--types', default='문장')
+    a('--split', choices=['val', 'train', 'all'], help="with --run: which of the run's splits of --data-dir to score "
+      "(default: val when --data-dir/--json/--image-dir are the run's own data, else all)")
     a('--export', metavar='DIR', help='export the model (SavedModel and ONNX, charset beside) to DIR instead')
     a('--formats', default='saved_model,onnx', help='export formats: saved_model, onnx')
     return p.parse_args(argv)
@@ -70,13 +75,14 @@ def list_images(inputs):
     return paths
 
 
-def recognize(model_pred, charset, paths, input_size, batch_size=64, beam_width=0, progress=True):
+def recognize(model_pred, charset, paths, input_size, batch_size=64, beam_width=0, progress=True, on_error=None):
     """Texts of the line images at ``paths``, in order, batch by batch. With
     width None each line gets the narrowest input width that holds it
-    (crnn_data.INFERENCE_WIDTHS), lines of one width batched together."""
-    import numpy as np
+    (crnn_data.INFERENCE_WIDTHS), lines of one width batched together.
+    ``on_error(position, error)``: an unreadable image gets text None and is
+    reported there; without it the error is raised."""
     from tqdm import tqdm
-    from crnn_data import load_input, load_inputs_any_width
+    from crnn_data import load_inputs_any_width
     from crnn_utils import decode_batch
     width, height = input_size
     texts = [None] * len(paths)
@@ -84,10 +90,8 @@ def recognize(model_pred, charset, paths, input_size, batch_size=64, beam_width=
     chunk_size = batch_size if width else 8 * batch_size
     for start in range(0, len(paths), chunk_size):
         chunk = paths[start:start + chunk_size]
-        if width:
-            groups = {width: (range(len(chunk)), np.stack([load_input(p, width, height) for p in chunk]))}
-        else:
-            groups = load_inputs_any_width(chunk, height)
+        report = None if on_error is None else (lambda j, e: on_error(start + j, e))
+        groups = load_inputs_any_width(chunk, height, widths=(width,) if width else None, on_error=report)
         for positions, rows in groups.values():
             for b in range(0, len(rows), batch_size):
                 decoded = decode_batch(model_pred.predict_on_batch(rows[b:b + batch_size]), charset, beam_width)
@@ -109,6 +113,27 @@ def write_output(path, rows, fields):
             w.writerows(rows)
 
 
+def evaluation_set(args):
+    """(GTUtility of the lines to score, what they are): the run's validation
+    split by default when the data is the run's own, so that training lines
+    are never scored by accident."""
+    from crnn_gt import load_sources, merge_all, split_sources
+    from utils.run import load_arguments
+    run_args = load_arguments(args.run) if args.run and os.path.exists(os.path.join(args.run, 'args.json')) else {}
+    own = bool(run_args.get('data_dir')) and all(
+        str(run_args.get(k)) == str(getattr(args, k)) for k in ('json', 'image_dir')) and \
+        os.path.abspath(run_args['data_dir']) == os.path.abspath(args.data_dir)
+    split = args.split or ('val' if own else 'all')
+    sources = load_sources(args.data_dir, args.json, args.image_dir, args.types)
+    if split == 'all':
+        return merge_all(sources), 'all lines'
+    if not run_args:
+        raise ValueError('--split %s needs --run: the split is the one the run trained with' % split)
+    seed = run_args.get('seed') if run_args.get('random_split') else None
+    train, val = split_sources(sources, run_args.get('split', 0.8), seed)
+    return (val, "the run's validation split") if split == 'val' else (train, "the run's training split")
+
+
 def main(argv=None):
     args = parse_args(argv)
     if not args.inputs and not args.data_dir and not args.export:
@@ -121,24 +146,37 @@ def main(argv=None):
         for kind, path in export_recognizer(model_pred, charset, args.export, args.formats.split(',')).items():
             print('%s\t%s' % (kind, path))
         return 0
+    failed = []
+
+    def report(position, error):
+        failed.append(position)
+        print('error: %s' % error, file=sys.stderr, flush=True)
+
     if args.data_dir:
-        from crnn_data import GTUtility
-        gtu = GTUtility(args.data_dir, json_file=args.json, image_dir=args.image_dir, types=args.types, verbose=False)
+        gtu, what = evaluation_set(args)
+        source = os.path.join(args.data_dir, args.json)
         paths = [os.path.join(gtu.image_path, n) for n in gtu.image_names]
-        preds = recognize(model_pred, charset, paths, size, args.batch_size, args.beam_width)
-        gts = gtu.texts()
+        preds = recognize(model_pred, charset, paths, size, args.batch_size, args.beam_width, on_error=report)
+        rows = [(p, g, t) for p, g, t in zip(paths, gtu.texts(), preds) if t is not None]
         if args.output:
-            write_output(args.output, list(zip(paths, gts, preds)), ['path', 'gt', 'text'])
-        m = recognition_metrics(gts, preds)
-        print('%d lines from %s' % (len(gts), gtu.json_path))
+            write_output(args.output, rows, ['path', 'gt', 'text'])
+        if not rows:
+            raise ValueError('no readable image among %d lines of %s' % (len(paths), source))
+        m = recognition_metrics([g for _, g, _ in rows], [t for _, _, t in rows])
+        print('%d lines from %s: %s%s' % (len(rows), source, what,
+                                         ' (%d unreadable images left out)' % len(failed) if failed else ''))
         print('CER %.4f NED %.4f ACC %.4f' % (m['cer'], m['ned'], m['acc']))
         return 0
     paths = list_images(args.inputs)
-    texts = recognize(model_pred, charset, paths, size, args.batch_size, args.beam_width)
-    for p, t in zip(paths, texts):
+    texts = recognize(model_pred, charset, paths, size, args.batch_size, args.beam_width, on_error=report)
+    rows = [(p, t) for p, t in zip(paths, texts) if t is not None]
+    for p, t in rows:
         print('%s\t%s' % (p, t))
     if args.output:
-        write_output(args.output, list(zip(paths, texts)), ['path', 'text'])
+        write_output(args.output, rows, ['path', 'text'])
+    if failed:
+        print('error: %d of %d images could not be read (listed above)' % (len(failed), len(paths)), file=sys.stderr)
+        return 2
     return 0
 
 

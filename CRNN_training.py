@@ -9,6 +9,7 @@ decay 1e-6, momentum 0.9, Nesterov, clipnorm 5, 8:2 split, patience 25).
 
 import argparse
 import os
+import shutil
 import sys
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
@@ -95,16 +96,13 @@ def main(argv=None):
     import keras
     from crnn_data import InputGenerator
     from crnn_gt import comma_list, load_sources, merge_all, split_sources
-    from crnn_model import CRNN, ctc_identity, output_steps, time_steps
-    from crnn_utils import build_charset, extend_charset, load_charset, save_charset
+    from crnn_model import CRNN, output_steps, time_steps
+    from crnn_utils import build_charset, extend_charset, load_charset
     from utils.augment import AUGMENTATIONS, Augmenter, parse_setting
-    from utils.distribute import (clip_after_all_reduce, distributed_input, is_chief, local_predict, make_strategy,
-                                  num_replicas, prepare_fit, scope, variable_width_input, worker_dir)
-    from utils.optimizers import SGD, Adam, warmup_cosine
-    from utils.resume import ResumeState, check_resumable
-    from utils.run import charset_for_weights, load_initial_weights, make_run_dir, save_arguments, save_final
-    from utils.training import (EpochLine, Logger, ModelCheckpoint, ModelSnapshot, StopOnSignal, ValidationMetrics,
-                                freeze_layers)
+    from utils.distribute import is_chief, make_strategy, num_replicas, scope, worker_dir
+    from utils.resume import check_resumable
+    from utils.run import charset_for_weights, load_initial_weights, make_run_dir
+    from utils.training import check_layer_names
 
     strategy = make_strategy(args.strategy, args.cpu_devices)
     replicas, chief = num_replicas(strategy), is_chief(strategy)
@@ -168,12 +166,38 @@ def main(argv=None):
     if args.weights and not args.resume:
         load_initial_weights(model, args.weights, old_classes=old_classes)
 
+    freeze = comma_list(args.freeze)
+    check_layer_names(model, freeze)
+
     # run folder: the chief's; other workers write to a private temporary folder
     if chief:
         checkdir = args.resume or make_run_dir(args.experiment, args.checkpoint_root)
         print('run folder:', checkdir, flush=True)
     else:
         checkdir = worker_dir(strategy)
+    try:
+        return _train(args, model, model_pred, charset, gen_train, gen_val, strategy, replicas, chief, checkdir,
+                      buckets, width)
+    except BaseException:
+        if chief and not args.resume and not any(f.endswith('.h5') for f in os.listdir(checkdir)):
+            shutil.rmtree(checkdir, ignore_errors=True)  # failed before any weights: leave no stray folder
+        raise
+
+
+def _train(args, model, model_pred, charset, gen_train, gen_val, strategy, replicas, chief, checkdir, buckets, width):
+    """Everything from the run folder on: optimizer, compile, resume state, fit, final files."""
+    import keras
+    from crnn_model import ctc_identity
+    from crnn_gt import comma_list
+    from crnn_utils import save_charset
+    from utils.distribute import (clip_after_all_reduce, distributed_input, local_predict, prepare_fit, scope,
+                                  variable_width_input)
+    from utils.optimizers import SGD, Adam, warmup_cosine
+    from utils.resume import ResumeState
+    from utils.run import save_arguments, save_final
+    from utils.training import (EpochLine, Logger, ModelCheckpoint, ModelSnapshot, StopOnSignal, ValidationMetrics,
+                                freeze_layers)
+
     save_arguments(checkdir, {**vars(args), 'input_width': None if buckets else width})
     save_charset(checkdir, charset)
 
@@ -209,6 +233,11 @@ def main(argv=None):
         initial_epoch = resume.restore(model) if args.resume else 0
     if initial_epoch:
         print('resuming after epoch %d' % initial_epoch, flush=True)
+    if initial_epoch >= args.epochs:
+        print('%s already finished %d of %d epochs: nothing to do. To train further, resume with more epochs, '
+              'e.g. --resume %s --epochs %d' % (checkdir, initial_epoch, args.epochs, checkdir, args.epochs * 2),
+              flush=True)
+        return 0
 
     # fit
     stop = StopOnSignal(os.path.join(checkdir, 'weights.interrupted.h5'))

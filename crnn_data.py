@@ -113,8 +113,10 @@ def inference_width(shape, height, widths=INFERENCE_WIDTHS):
 def load_inputs_any_width(paths, height, grayscale=True, widths=INFERENCE_WIDTHS, on_error=None):
     """Model input rows for the line images at ``paths``, grouped by width:
     {width: (positions in ``paths``, float32 rows (n, width, height, C))}.
+    ``widths=(w,)``: one fixed width (longer lines squeezed into it).
     ``on_error(position, ImageReadError)`` skips an unreadable file; without
     it the error is raised."""
+    widths = widths or INFERENCE_WIDTHS
     groups = {}
     for j, path in enumerate(paths):
         try:
@@ -124,7 +126,7 @@ def load_inputs_any_width(paths, height, grayscale=True, widths=INFERENCE_WIDTHS
                 raise
             on_error(j, e)
             continue
-        width = inference_width(img.shape, height, widths)
+        width = inference_width(img.shape, height, widths) if len(widths) > 1 else widths[0]
         row = prepare_line(img, width, height)[0].transpose(1, 0, 2)
         groups.setdefault(width, ([], []))
         groups[width][0].append(j)

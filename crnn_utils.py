@@ -57,9 +57,15 @@ def _flatten_texts(texts):
 
 def build_charset(texts):
     """The original notebook's charset: the Hangul syllables of ``texts`` in
-    first-seen order, then digits, space and ``.,:()[]<>"'_`` (blank last)."""
-    seen = dict.fromkeys(c for t in _flatten_texts(texts) for c in t if HANGUL_SYLLABLE.match(c))
-    return ''.join(seen) + DIGITS + SPACE + PUNCTUATION
+    first-seen order, then digits, space and ``.,:()[]<>"'``, then any other
+    printable character the texts hold (first-seen order; the original turned
+    them into spaces, silent label noise), and the blank '_' last."""
+    texts = list(_flatten_texts(texts))
+    seen = dict.fromkeys(c for t in texts for c in t if HANGUL_SYLLABLE.match(c))
+    base = ''.join(seen) + DIGITS + SPACE + PUNCTUATION[:-1]
+    known = set(base) | {BLANK}
+    extra = dict.fromkeys(c for t in texts for c in t if c not in known and c.isprintable() and not c.isspace())
+    return base + ''.join(extra) + BLANK
 
 
 def extend_charset(charset, texts):
@@ -191,13 +197,14 @@ def normalized_edit_distance(gt, pred):
 
 
 def recognition_metrics(gts, preds):
-    """CER (total edit distance / total reference length), NED (mean of the
-    original's ed_norm) and ACC (exact line matches) over a set of lines."""
+    """CER (total edit distance / total reference length), NED (mean of edit
+    distance / max(len(gt), len(pred)), in [0, 1] as in ICDAR 2019 and
+    deep-text-recognition-benchmark) and ACC (exact line matches)."""
     if len(gts) != len(preds) or not len(gts):
         raise ValueError('need as many predictions as references (got %d and %d)' % (len(preds), len(gts)))
     dist = [edit_distance(g, p) for g, p in zip(gts, preds)]
     return {'cer': sum(dist) / max(sum(len(g) for g in gts), 1),
-            'ned': float(np.mean([d / max(len(g), 1) for d, g in zip(dist, gts)])),
+            'ned': float(np.mean([d / max(len(g), len(p), 1) for d, g, p in zip(dist, gts, preds)])),
             'acc': float(np.mean([g == p for g, p in zip(gts, preds)]))}
 
 

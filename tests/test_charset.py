@@ -7,9 +7,21 @@ from crnn_utils import (blank_index, build_charset, char_index, ctc_min_steps, d
 
 def test_charset_order_and_blank_last():
     cs = build_charset([['나다 가'], ['가나라 12'], 'ABC 마!'])
-    assert cs == '나다가라마' + '0123456789' + ' ' + '.,:()[]<>"\'_'
+    assert cs == '나다가라마' + '0123456789' + ' ' + '.,:()[]<>"\'' + 'ABC!' + '_'
     assert blank_index(cs) == len(cs) - 1 and cs[-1] == '_'
-    assert 'A' not in cs and '!' not in cs
+    assert build_charset(['가나 1.']) == '가나' + '0123456789' + ' ' + '.,:()[]<>"\'_'  # the original's, for such data
+
+
+def test_data_this_repo_makes_fits_its_default_charset():
+    """No silent label noise: the bundled sample (and utils.synth, which wrote
+    it) hold '-', which the original's charset turned into a space."""
+    from crnn_gt import GTUtility
+    from conftest import ROOT
+    from crnn_utils import char_index, encode_label
+    gtu = GTUtility(ROOT, types='all', verbose=False)
+    index = char_index(build_charset(gtu.text))
+    assert any('-' in t for t in gtu.texts())
+    assert not [c for t in gtu.texts() for c in encode_label(t, index)[1]]
 
 
 def test_charset_round_trip(tmp_path):

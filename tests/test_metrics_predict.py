@@ -1,6 +1,7 @@
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -17,7 +18,8 @@ def test_metrics_on_hand_computed_cases():
     m = recognition_metrics(['가나다라', '마바'], ['가나다라', '마사아'])
     # distances 0 and 2 (one substitution, one insertion); 2 / 6 characters
     assert m['cer'] == pytest.approx(2 / 6)
-    assert m['ned'] == pytest.approx((0 + 2 / 2) / 2)
+    assert m['ned'] == pytest.approx((0 + 2 / 3) / 2)  # distance / the longer string
+    assert recognition_metrics(['가'], ['가나다라마바'])['ned'] == pytest.approx(5 / 6)  # never above 1
     assert m['acc'] == 0.5
     with pytest.raises(ValueError):
         recognition_metrics(['a'], [])
@@ -77,6 +79,39 @@ def test_evaluate_dataset_last_line(run_dir, aihub_dir, tmp_path):
     last = r.stdout.strip().splitlines()[-1].split()
     assert last[0::2] == ['CER', 'NED', 'ACC'] and all(np.isfinite(float(v)) for v in last[1::2])
     assert len(json.load(open(out, encoding='utf-8'))) == 10
+
+
+def test_one_corrupt_image_does_not_stop_the_others(run_dir, aihub_dir, tmp_path):
+    folder = os.path.join(aihub_dir, 'printed')
+    bad = tmp_path / 'broken.png'
+    bad.write_bytes(b'\x89PNG\r\n')
+    r = predict('--run', run_dir, folder, str(bad))
+    assert r.returncode == 2 and 'Traceback' not in r.stderr
+    assert len(r.stdout.splitlines()) == 13 and str(bad) not in r.stdout
+    assert 'broken.png' in r.stderr and '1 of 14 images could not be read' in r.stderr
+
+
+def test_evaluation_scores_the_runs_validation_split_of_its_own_data(run_dir, aihub_dir, tmp_path):
+    own = tmp_path / 'own_run'
+    shutil.copytree(run_dir, own)
+    json.dump({'width': '256', 'height': 32, 'rnn': 'lstm', 'data_dir': aihub_dir, 'split': 0.8, 'seed': 1,
+               'random_split': False, 'json': 'korean_printed_sentence.json', 'image_dir': 'printed'},
+              open(own / 'args.json', 'w'))
+    r = predict('--run', str(own), '--data-dir', aihub_dir)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "2 lines from" in r.stdout and "the run's validation split" in r.stdout
+    r = predict('--run', str(own), '--data-dir', aihub_dir, '--split', 'all')
+    assert '10 lines from' in r.stdout and 'all lines' in r.stdout
+    r = predict('--weights', os.path.join(run_dir, 'final_weights.h5'), '--charset', run_dir, '--width', '256',
+                '--data-dir', aihub_dir, '--split', 'val')
+    assert r.returncode == 2 and '--split val needs --run' in r.stderr
+
+
+def test_run_input_width_is_the_resolved_one():
+    from utils.run import run_input_width
+    assert run_input_width({'width': 'auto', 'input_width': 304}) == 304
+    assert run_input_width({'width': '256'}) == 256
+    assert run_input_width({'width': '768', 'buckets': '128,768', 'input_width': None}) is None
 
 
 def test_predict_errors_are_clear(run_dir, tmp_path):

@@ -73,6 +73,9 @@ def test_resume_after_sigkill_mid_epoch_continues_the_same_run(aihub_dir, tmp_pa
     expected = rows(os.path.join(only_run(straight), 'history.csv'))
     np.testing.assert_allclose([float(h['loss']) for h in history], [float(h['loss']) for h in expected], rtol=1e-3)
     np.testing.assert_allclose([float(h['lr']) for h in history], [float(h['lr']) for h in expected], rtol=1e-6)
+    r = subprocess.run(TRAIN + ['--resume', run], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and 'already finished 3 of 3 epochs: nothing to do' in r.stdout  # says so
+    assert '--epochs 6' in r.stdout and len(rows(os.path.join(run, 'history.csv'))) == 3
 
 
 @pytest.mark.parametrize('seed', [0, 1])

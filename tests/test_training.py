@@ -81,7 +81,7 @@ def test_cli_smoke_run_writes_the_run_folder(aihub_dir, tmp_path):
     history = open(os.path.join(run, 'history.csv')).read().splitlines()
     assert {'val_cer', 'val_ned', 'val_acc', 'val_loss'} <= set(history[0].split(',')) and len(history) == 2
     args = json.load(open(os.path.join(run, 'args.json')))
-    assert args['batch_size'] == 4 and args['lr'] == 1e-4 and args['decay'] == 1e-6
+    assert args['batch_size'] == 4 and args['lr'] == 1e-4 and args['decay'] == 1e-6 and args['input_width'] == 256
     charset = load_charset(run)
     model, model_pred = CRNN((256, 32, 1), len(charset))
     load_weights_h5(model, os.path.join(run, 'final_weights.h5'))
@@ -98,8 +98,14 @@ def test_cli_bad_input_exits_nonzero_with_message(tmp_path):
 
 
 def test_cli_unknown_freeze_layer(aihub_dir, tmp_path):
-    r = run_cli(['--data-dir', aihub_dir, '--freeze', 'conv9_9', '--checkpoint-root', str(tmp_path)])
+    root = tmp_path / 'checkpoints'
+    r = run_cli(['--data-dir', aihub_dir, '--freeze', 'conv9_9', '--checkpoint-root', str(root)])
     assert r.returncode == 2 and 'conv9_9' in r.stderr and 'conv1_1' in r.stderr
+    assert not root.exists() or not os.listdir(root)  # no stray run folder
+    r = run_cli(['--data-dir', aihub_dir, '--schedule', 'cosine', '--warmup-steps', '10', '--epochs', '1',
+                 '--steps-per-epoch', '2', '--checkpoint-root', str(root)])  # fails after the run folder exists
+    assert r.returncode == 2 and 'none after 10 warm-up steps' in r.stderr and 'run folder:' in r.stdout
+    assert not os.listdir(root)
 
 
 def test_sigterm_saves_weights_and_exits_cleanly(aihub_dir, tmp_path):

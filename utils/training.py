@@ -241,13 +241,18 @@ class ValidationMetrics(keras.callbacks.Callback):
             logs.update({'val_' + k: v for k, v in self.evaluate().items()})
 
 
-def freeze_layers(model, freeze):
-    """``layer.trainable = not layer.name in freeze``; unknown names are an error."""
+def check_layer_names(model, freeze):
+    """Fail, naming the layers that do exist, when ``freeze`` names a layer the model lacks."""
     names = {layer.name for layer in model.layers}
     unknown = [n for n in freeze if n not in names]
     if unknown:
         weighted = [layer.name for layer in model.layers if layer.weights]
         raise ValueError('cannot freeze %s: no such layer (layers with weights: %s)'
                          % (', '.join(unknown), ', '.join(weighted)))
+
+
+def freeze_layers(model, freeze):
+    """``layer.trainable = not layer.name in freeze``; unknown names are an error."""
+    check_layer_names(model, freeze)
     for layer in model.layers:
         layer.trainable = layer.name not in freeze
