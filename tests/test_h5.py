@@ -5,6 +5,8 @@ import shutil
 import h5py
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crnn_model import CRNN
 from utils.h5weights import load_weights_h5, save_weights_h5
@@ -106,3 +108,89 @@ def test_float16_storage_loads_as_float32(small_model, tmp_path):
     load_weights_h5(m2, half)
     assert all(w.dtype == 'float32' for w in m2.weights)
     np.testing.assert_allclose(p2.predict(x, verbose=0), before, atol=2e-2)
+
+
+def _tiny(seed=0):
+    """A small model with the CRNN's kinds of layers (conv, batch norm, BiLSTM, dense)."""
+    import keras
+    x = keras.Input((8, 4, 1))
+    y = keras.layers.Conv2D(3, 3, padding='same', name='conv1_1')(x)
+    y = keras.layers.BatchNormalization(name='batchnorm1')(y)
+    y = keras.layers.Reshape((8, 12), name='reshape_1')(y)
+    y = keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True), name='bidirectional_1')(y)
+    y = keras.layers.Dense(5, name='dense1')(y)
+    model = keras.Model(x, y)
+    rng = np.random.default_rng(seed)
+    for w in model.weights:
+        w.assign(np.abs(rng.normal(0, 0.1, w.shape)).astype('float32'))
+    return model
+
+
+FAULTS = ['drop_group', 'drop_dataset', 'bad_weight_name', 'drop_weight_names', 'dangling_layer_name', 'reshape',
+          'extra_weight', 'not_an_array']
+
+
+def corrupt(path, fault, pick):
+    with h5py.File(path, 'r+') as f:
+        layers = [n.decode() for n in f.attrs['layer_names'] if len(f[n.decode()].attrs['weight_names'])]
+        layer = layers[pick % len(layers)]
+        g = f[layer]
+        names = [n.decode() for n in g.attrs['weight_names']]
+        name = names[pick % len(names)]
+        if fault == 'drop_group':
+            del f[layer]
+        elif fault == 'drop_dataset':
+            del g[name]
+        elif fault == 'bad_weight_name':
+            g.attrs['weight_names'] = np.array([n.encode() for n in names[:-1]] + [b'nope:0'], dtype='S')
+        elif fault == 'drop_weight_names':
+            del g.attrs['weight_names']
+        elif fault == 'dangling_layer_name':
+            f.attrs['layer_names'] = np.array(list(f.attrs['layer_names']) + [b'ghost'], dtype='S')
+        elif fault == 'reshape':
+            value = np.asarray(g[name])
+            del g[name]
+            g.create_dataset(name, data=np.zeros(value.shape + (2,), value.dtype))
+        elif fault == 'extra_weight':
+            g.create_dataset('extra:0', data=np.zeros(2, 'float32'))
+            g.attrs['weight_names'] = np.array([n.encode() for n in names] + [b'extra:0'], dtype='S')
+        elif fault == 'not_an_array':
+            del g[name]
+            g.create_group(name)
+        return layer
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(FAULTS), st.integers(0, 50))
+def test_structural_faults_are_one_clear_error(tmp_path_factory, fault, pick):
+    """Whatever is wrong inside an .h5 file, loading it fails with a ValueError
+    naming the file (the CLIs turn it into one 'error:' line and exit 2),
+    never a KeyError or half-loaded weights."""
+    path = str(tmp_path_factory.mktemp('h5') / 'w.h5')
+    save_weights_h5(_tiny(1), path)
+    layer = corrupt(path, fault, pick)
+    model = _tiny(2)
+    before = [np.array(w) for w in model.get_weights()]
+    with pytest.raises(ValueError) as e:
+        load_weights_h5(model, path)
+    assert 'w.h5' in str(e.value) and (layer in str(e.value) or fault == 'dangling_layer_name')
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), before))
+
+
+def test_keras3_weight_files_load(tmp_path):
+    """What a Keras 3 user has: model.save_weights('x.weights.h5') and model.save('x.keras')."""
+    model, _ = CRNN((64, 32, 1), 12)
+    rng = np.random.default_rng(0)
+    for w in model.weights:
+        w.assign(np.abs(rng.normal(0, 0.05, w.shape)).astype('float32'))
+    model.save_weights(str(tmp_path / 'w.weights.h5'))
+    model.save(str(tmp_path / 'w.keras'))
+    for name in ('w.weights.h5', 'w.keras'):
+        m2, _ = CRNN((64, 32, 1), 12)
+        assert load_weights_h5(m2, str(tmp_path / name)) == []
+        for a, b in zip(m2.get_weights(), model.get_weights()):
+            np.testing.assert_array_equal(a, b)
+        m3, _ = CRNN((64, 32, 1), 20)
+        assert load_initial_weights(m3, str(tmp_path / name), log=lambda s: None) == ['dense1']
+        with pytest.raises(ValueError, match=r'w\.(weights\.h5|keras) does not match the model'):
+            load_weights_h5(CRNN((64, 32, 1), 20)[0], str(tmp_path / name))

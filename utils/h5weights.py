@@ -46,8 +46,14 @@ def save_weights_h5(model, path, dtype=None):
     return path
 
 
+def _text(name):
+    return name.decode('utf8') if isinstance(name, bytes) else str(name)
+
+
 def read_weights_h5(path):
-    """{layer name: [arrays]} from a Keras 2 weights file or a full-model `.h5`."""
+    """{layer name: [arrays]} from a Keras 2 weights file or a full-model `.h5`.
+    Any structural fault (a listed layer or weight that is missing, a weight
+    that is not an array) is a ValueError naming the file and the layer."""
     try:
         f = h5py.File(path, 'r')
     except OSError as e:
@@ -58,13 +64,43 @@ def read_weights_h5(path):
         if 'layer_names' not in f.attrs:
             raise ValueError('%s has no Keras weights (no layer_names attribute)' % path)
         out = {}
-        for name in f.attrs['layer_names']:
-            name = name.decode('utf8') if isinstance(name, bytes) else str(name)
-            g = f[name]
-            wnames = [n.decode('utf8') if isinstance(n, bytes) else str(n) for n in g.attrs.get('weight_names', [])]
-            if wnames:
-                out[name] = [np.asarray(g[n]) for n in wnames]
+        for name in np.atleast_1d(f.attrs['layer_names']):
+            name = _text(name)
+            g = f.get(name)
+            if not isinstance(g, h5py.Group):
+                raise ValueError('%s: layer_names lists layer %r, but the file has no group for it' % (path, name))
+            values = []
+            for wname in np.atleast_1d(g.attrs.get('weight_names', [])):
+                d = g.get(_text(wname))
+                if not isinstance(d, h5py.Dataset):
+                    raise ValueError('%s: layer %r names weight %r, but the file has no such array'
+                                     % (path, name, _text(wname)))
+                try:
+                    values.append(np.asarray(d))
+                except (OSError, TypeError, ValueError) as e:
+                    raise ValueError('%s: layer %r, weight %r cannot be read (%s)' % (path, name, _text(wname), e))
+            if values:
+                out[name] = values
         return out
+
+
+def is_keras3_file(path):
+    """Keras 3's own formats: ``model.save_weights('x.weights.h5')`` and ``model.save('x.keras')``."""
+    return path.endswith('.weights.h5') or path.endswith('.keras')
+
+
+def _load_keras3(model, path, skip_mismatch):
+    """Keras 3's loader; its errors become one ValueError naming the file.
+    Returns the layers left as they were (skipped for another shape)."""
+    layers = [l for l in model.layers if l.weights]
+    before = {l.name: [np.array(keras.ops.convert_to_numpy(w)) for w in l.weights] for l in layers}
+    try:
+        model.load_weights(path, skip_mismatch=skip_mismatch)
+    except (ValueError, KeyError, OSError, TypeError) as e:
+        raise ValueError('%s does not match the model (%s)' % (path, str(e).splitlines()[0] if str(e) else
+                                                              type(e).__name__)) from None
+    return [l.name for l in layers if all(np.array_equal(keras.ops.convert_to_numpy(w), b)
+                                          for w, b in zip(l.weights, before[l.name]))]
 
 
 def load_weights_h5(model, path, skip_mismatch=False):
@@ -73,8 +109,11 @@ def load_weights_h5(model, path, skip_mismatch=False):
     With ``skip_mismatch`` a layer whose shapes differ (the classifier of a
     model with another charset) keeps its initial weights; otherwise the
     mismatch is an error naming the layer and both shapes. Returns the list of
-    skipped layer names.
+    skipped layer names. Keras 3's own files (``.weights.h5``, ``.keras``) go
+    to Keras' loader, which matches by model structure.
     """
+    if is_keras3_file(path):
+        return _load_keras3(model, path, skip_mismatch)
     stored = read_weights_h5(path)
     layers = [l for l in model.layers if l.weights]
     if not any(l.name in stored for l in layers):
