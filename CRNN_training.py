@@ -102,7 +102,7 @@ def main(argv=None):
     from utils.distribute import is_chief, make_strategy, num_replicas, scope, worker_dir
     from utils.resume import check_resumable
     from utils.run import charset_for_weights, load_initial_weights, make_run_dir
-    from utils.training import check_layer_names
+    from utils.training import TrainingInterrupted, check_layer_names, signal_name
 
     strategy = make_strategy(args.strategy, args.cpu_devices)
     replicas, chief = num_replicas(strategy), is_chief(strategy)
@@ -178,10 +178,23 @@ def main(argv=None):
     try:
         return _train(args, model, model_pred, charset, gen_train, gen_val, strategy, replicas, chief, checkdir,
                       buckets, width)
+    except TrainingInterrupted as e:
+        remove_if_no_weights(checkdir, chief and not args.resume)
+        done = e.completed if e.completed is not None else 0
+        print('%s: stopped in epoch %d, which is not recorded; %sresume after epoch %d with: python CRNN_training.py '
+              '--resume %s' % (signal_name(e.signum), done + 1, 'weights so far in %s; ' % e.path if e.path else '',
+                               done, checkdir), file=sys.stderr, flush=True)
+        return e.exit_code
     except BaseException:
-        if chief and not args.resume and not any(f.endswith('.h5') for f in os.listdir(checkdir)):
-            shutil.rmtree(checkdir, ignore_errors=True)  # failed before any weights: leave no stray folder
+        remove_if_no_weights(checkdir, chief and not args.resume)
         raise
+
+
+def remove_if_no_weights(checkdir, created):
+    """A run folder this process created that holds no weights yet is removed:
+    a failed or interrupted start leaves no stray folder."""
+    if created and os.path.isdir(checkdir) and not any(f.endswith('.h5') for f in os.listdir(checkdir)):
+        shutil.rmtree(checkdir, ignore_errors=True)
 
 
 def _train(args, model, model_pred, charset, gen_train, gen_val, strategy, replicas, chief, checkdir, buckets, width):
@@ -253,13 +266,13 @@ def _train(args, model, model_pred, charset, gen_train, gen_val, strategy, repli
         logger,
         early_stopping,
         resume,
-        stop,
     ]
     if args.snapshot_interval:
         callbacks.append(ModelSnapshot(checkdir, args.snapshot_interval, iteration=initial_epoch * steps_per_epoch))
     interactive = sys.stdout.isatty()
     if not interactive:
         callbacks.append(EpochLine(args.epochs))
+    callbacks.append(stop)
     train_data = gen_train.generate(start=initial_epoch * steps_per_epoch)
     if strategy is not None:
         prepare_fit(model, strategy, train_data)

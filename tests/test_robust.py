@@ -49,20 +49,34 @@ def only_run(root):
     return os.path.join(root, run)
 
 
-def test_resume_after_sigkill_mid_epoch_continues_the_same_run(aihub_dir, tmp_path):
+@pytest.mark.parametrize('how', ['sigkill', 'sigint'])
+def test_resume_after_a_stop_mid_epoch_continues_the_same_run(aihub_dir, tmp_path, how):
+    """Killed (SIGKILL) or interrupted (Ctrl-C) inside epoch 2: the unfinished
+    epoch is not recorded, and --resume gives the uninterrupted run's curve."""
     straight = str(tmp_path / 'straight')
     r = subprocess.run(TRAIN + train_args(aihub_dir, straight, 3), cwd=ROOT, env=ENV, capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
-    root = str(tmp_path / 'killed')
+    root = str(tmp_path / 'stopped')
     p = start(train_args(aihub_dir, root, 3))
     log = lambda: os.path.join(only_run(root), 'log.csv')  # noqa: E731
     wait_for(lambda: os.path.isdir(root) and os.listdir(root) and os.path.exists(log())
              and any(row['epoch'] == '1' for row in rows(log())), p)  # inside the second epoch
-    p.kill()
-    p.wait()
+    if how == 'sigkill':
+        p.kill()
+        p.wait()
+    else:
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 130 and 'Traceback' not in err, err[-2000:]
+        assert 'stopped in epoch 2, which is not recorded' in err and 'resume after epoch 1' in err
     run = only_run(root)
     assert [h['epoch'] for h in rows(os.path.join(run, 'history.csv'))] == ['1']
+    assert not os.path.exists(os.path.join(run, 'weights.002.h5'))
+    if how == 'sigint':
+        assert os.path.exists(os.path.join(run, 'weights.interrupted.h5'))
+        with h5py.File(os.path.join(run, 'resume.h5')) as f:
+            assert int(f.attrs['epoch']) == 1
     r = subprocess.run(TRAIN + ['--resume', run], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert 'resuming after epoch 1' in r.stdout and 'epoch 2/3' in r.stdout and 'epoch 1/3' not in r.stdout
@@ -73,9 +87,22 @@ def test_resume_after_sigkill_mid_epoch_continues_the_same_run(aihub_dir, tmp_pa
     expected = rows(os.path.join(only_run(straight), 'history.csv'))
     np.testing.assert_allclose([float(h['loss']) for h in history], [float(h['loss']) for h in expected], rtol=1e-3)
     np.testing.assert_allclose([float(h['lr']) for h in history], [float(h['lr']) for h in expected], rtol=1e-6)
-    r = subprocess.run(TRAIN + ['--resume', run], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0 and 'already finished 3 of 3 epochs: nothing to do' in r.stdout  # says so
-    assert '--epochs 6' in r.stdout and len(rows(os.path.join(run, 'history.csv'))) == 3
+    if how == 'sigkill':
+        r = subprocess.run(TRAIN + ['--resume', run], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0 and 'already finished 3 of 3 epochs: nothing to do' in r.stdout  # says so
+        assert '--epochs 6' in r.stdout and len(rows(os.path.join(run, 'history.csv'))) == 3
+
+
+def test_ctrl_c_at_start_up_is_one_line_and_leaves_nothing(aihub_dir, tmp_path):
+    root = str(tmp_path / 'ck')
+    for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        p = start(train_args(aihub_dir, root, 3))
+        time.sleep(1.5)  # importing TensorFlow
+        p.send_signal(sig)
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == code, err[-2000:]
+        assert 'Traceback' not in err and err.strip().splitlines()[-1].startswith('interrupted (')
+        assert not os.path.exists(root) or not os.listdir(root)
 
 
 @pytest.mark.parametrize('seed', [0, 1])

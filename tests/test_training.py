@@ -108,7 +108,7 @@ def test_cli_unknown_freeze_layer(aihub_dir, tmp_path):
     assert not os.listdir(root)
 
 
-def test_sigterm_saves_weights_and_exits_cleanly(aihub_dir, tmp_path):
+def test_sigterm_saves_weights_and_records_only_finished_epochs(aihub_dir, tmp_path):
     root = str(tmp_path / 'ck')
     env = dict(os.environ, PYTHONUNBUFFERED='1')
     p = subprocess.Popen([sys.executable, os.path.join(ROOT, 'CRNN_training.py'), '--data-dir', aihub_dir,
@@ -121,11 +121,15 @@ def test_sigterm_saves_weights_and_exits_cleanly(aihub_dir, tmp_path):
             break
     p.send_signal(signal.SIGTERM)
     out, err = p.communicate(timeout=120)
-    assert p.returncode == 0, err[-2000:]
-    assert 'SIGTERM received' in out
+    assert p.returncode == 143, err[-2000:]
+    assert 'SIGTERM received' in err and 'Traceback' not in err
     [run] = os.listdir(root)
     files = set(os.listdir(os.path.join(root, run)))
-    assert 'weights.interrupted.h5' in files and RUN_FILES <= files
+    done = int(err.split('resume after epoch ')[1].split()[0])
+    assert done >= 2 and 'weights.interrupted.h5' in files and 'final_weights.h5' not in files
+    assert sorted(f for f in files if f.startswith('weights.') and f[8:11].isdigit()) == ['weights.%03d.h5' % e for e in range(1, done + 1)]
+    history = open(os.path.join(root, run, 'history.csv')).read().splitlines()
+    assert len(history) == 1 + done
     model, _ = CRNN((256, 32, 1), len(load_charset(os.path.join(root, run))))
     load_weights_h5(model, os.path.join(root, run, 'weights.interrupted.h5'))
 

@@ -178,30 +178,68 @@ class EpochLine(keras.callbacks.Callback):
               file=self.stream, flush=True)
 
 
+def signal_name(signum):
+    return signal.Signals(signum).name
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Raised out of ``fit`` by StopOnSignal: ``signum`` arrived, the weights
+    are in ``path``, and the unfinished epoch was not recorded."""
+
+    def __init__(self, signum, path=None, completed=None):
+        super().__init__(signum)
+        self.signum, self.path, self.completed = signum, path, completed
+
+    @property
+    def exit_code(self):
+        return 128 + self.signum
+
+
 class StopOnSignal(keras.callbacks.Callback):
     """On SIGTERM or SIGINT, finish the current batch, save the weights to
-    ``path`` and stop training; ``self.signal`` tells which signal came."""
+    ``path`` and raise TrainingInterrupted out of ``fit``, so that the
+    unfinished epoch is neither validated nor recorded (no history row, no
+    weights.NNN.h5, no resume state): ``--resume`` repeats it from its start.
+    A signal during validation stops there; one after an epoch's last batch
+    lets that complete epoch be recorded first. A second signal stops at once
+    (atomic writes leave no half-written file). Put it last."""
 
     def __init__(self, path, signals=(signal.SIGTERM, signal.SIGINT)):
         super().__init__()
         self.path = path
         self.signals = signals
         self.signal = None
+        self.completed = None
         self._previous = {}
 
     def _handle(self, signum, frame):
+        if self.signal is not None:
+            raise TrainingInterrupted(signum, completed=self.completed)
         self.signal = signum
+        print('%s received: stopping after this batch (again: at once)' % signal.Signals(signum).name,
+              file=sys.stderr, flush=True)
 
     def on_train_begin(self, logs=None):
         for s in self.signals:
             self._previous[s] = signal.signal(s, self._handle)
 
-    def on_train_batch_end(self, batch, logs=None):
-        if self.signal is not None and not self.model.stop_training:
+    def on_epoch_begin(self, epoch, logs=None):
+        self.completed = epoch
+
+    def _stop(self):
+        if self.signal is not None:
             save_weights_h5(self.model, self.path)
-            print('%s received: saved weights to %s, stopping' % (signal.Signals(self.signal).name, self.path),
-                  flush=True)
-            self.model.stop_training = True
+            raise TrainingInterrupted(self.signal, self.path, self.completed)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._stop()
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._stop()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.completed = epoch + 1
+        self._stop()
 
     def on_train_end(self, logs=None):
         for s, h in self._previous.items():
