@@ -56,6 +56,7 @@ def parse_args(argv=None):
       "(default: val when --data-dir/--json/--image-dir are the run's own data, else all)")
     a('--export', metavar='DIR', help='export the model (SavedModel and ONNX, charset beside) to DIR instead')
     a('--formats', default='saved_model,onnx', help='export formats: saved_model, onnx')
+    a('--verbose', action='store_true', help="show TensorFlow's start-up log lines (hidden by default)")
     return p.parse_args(argv)
 
 
@@ -136,6 +137,8 @@ def evaluation_set(args):
 
 def main(argv=None):
     args = parse_args(argv)
+    from utils.quiet import import_keras
+    import_keras(args.verbose)
     if not args.inputs and not args.data_dir and not args.export:
         raise ValueError('give image files/folders, --data-dir to evaluate, or --export DIR')
     from crnn_utils import recognition_metrics

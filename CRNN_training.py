@@ -82,8 +82,11 @@ def parse_args(argv=None):
     a('--scale-lr', action='store_true', help='multiply --lr by the number of replicas (linear scaling rule)')
     a('--cpu-devices', type=int, default=0, help='with --strategy mirrored: split the CPU into N devices (testing)')
     a('--jit-compile', choices=['auto', 'on', 'off'], default='auto', help='XLA compilation of the train step')
+    a('--verbose', action='store_true', help="show TensorFlow's start-up log lines (hidden by default)")
     args = p.parse_args(argv)
     if args.resume:
+        from utils.quiet import import_keras
+        import_keras(args.verbose)
         from utils.run import load_arguments
         p.set_defaults(**{k: v for k, v in load_arguments(args.resume).items() if k != 'resume'})
         args = p.parse_args(argv)
@@ -93,8 +96,9 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
 
-    import keras
-    from crnn_data import InputGenerator
+    from utils.quiet import import_keras
+    keras = import_keras(args.verbose)
+    from crnn_input import InputGenerator
     from crnn_gt import comma_list, load_sources, merge_all, split_sources
     from crnn_model import CRNN, output_steps, time_steps
     from crnn_utils import build_charset, extend_charset, load_charset

@@ -51,6 +51,8 @@ def main(argv=None):
     p.add_argument('--no-tesseract', action='store_true', help='only this project\'s model')
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)
+    from utils.quiet import import_keras
+    import_keras()
     from CRNN_predict import recognize
     from utils.run import load_recognizer
     model_pred, charset, size = load_recognizer(args.run, args.weights, args.charset)
