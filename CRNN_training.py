@@ -83,6 +83,8 @@ def parse_args(argv=None):
     a('--cpu-devices', type=int, default=0, help='with --strategy mirrored: split the CPU into N devices (testing)')
     a('--jit-compile', choices=['auto', 'on', 'off'], default='auto', help='XLA compilation of the train step')
     a('--verbose', action='store_true', help="show TensorFlow's start-up log lines (hidden by default)")
+    a('--log-every', type=float, default=60, help='without a terminal (nohup): a step k/n line with loss, lines/s and '
+      "the epoch's ETA at least every N seconds (0: only one line per epoch)")
     args = p.parse_args(argv)
     if args.resume:
         from utils.quiet import import_keras
@@ -275,7 +277,7 @@ def _train(args, model, model_pred, charset, gen_train, gen_val, strategy, repli
         callbacks.append(ModelSnapshot(checkdir, args.snapshot_interval, iteration=initial_epoch * steps_per_epoch))
     interactive = sys.stdout.isatty()
     if not interactive:
-        callbacks.append(EpochLine(args.epochs))
+        callbacks.append(EpochLine(args.epochs, log_every=args.log_every, batch_size=args.batch_size * replicas))
     callbacks.append(stop)
     train_data = gen_train.generate(start=initial_epoch * steps_per_epoch)
     if strategy is not None:

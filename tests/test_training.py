@@ -70,14 +70,16 @@ def test_cli_smoke_run_writes_the_run_folder(aihub_dir, tmp_path):
     root = str(tmp_path / 'checkpoints')
     r = run_cli(['--data-dir', aihub_dir, '--epochs', '1', '--steps-per-epoch', '2', '--batch-size', '4',
                  '--validation-steps', '1', '--checkpoint-root', root, '--experiment', 'smoke', '--keep-best',
-                 '--metrics-steps', '1'])
+                 '--metrics-steps', '1', '--log-every', '0.001'])
     assert r.returncode == 0, r.stderr[-2000:]
     [run] = os.listdir(root)
     assert run.endswith('_smoke') and len(run.split('_')[0]) == 12
     run = os.path.join(root, run)
     assert RUN_FILES | {'weights.best_loss.h5', 'weights.best_cer.h5'} <= set(os.listdir(run))
-    lines = [l for l in r.stdout.splitlines() if l.startswith('epoch 1/1')]
+    lines = [l for l in r.stdout.splitlines() if l.startswith('epoch 1/1 loss')]
     assert len(lines) == 1 and 'val_loss' in lines[0] and '\r' not in r.stdout
+    assert 'epoch 1/1 step 2/2 loss' in r.stdout and 'lines/s ETA 0s' in r.stdout  # progress inside the epoch
+    assert not [l for l in r.stderr.splitlines() if 'I0000' in l or 'absl' in l]  # no TensorFlow start-up noise
     history = open(os.path.join(run, 'history.csv')).read().splitlines()
     assert {'val_cer', 'val_ned', 'val_acc', 'val_loss'} <= set(history[0].split(',')) and len(history) == 2
     args = json.load(open(os.path.join(run, 'args.json')))

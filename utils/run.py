@@ -4,6 +4,7 @@ Shared by CRNN_training.py and the notebook so both leave the same files.
 """
 
 import json
+import logging
 import os
 import time
 
@@ -95,8 +96,14 @@ def save_final(checkdir, model, model_pred, history):
         'model': os.path.join(checkdir, 'model.h5'),
         'plot': save_loss_plot(history, os.path.join(checkdir, 'loss.png')),
     }
-    with atomic_write(paths['model']) as tmp:
-        model_pred.save(tmp)
+    absl = logging.getLogger('absl')
+    level = absl.level
+    absl.setLevel(logging.ERROR)  # Keras' "HDF5 is legacy" warning: model.h5 is what the original's users load
+    try:
+        with atomic_write(paths['model']) as tmp:
+            model_pred.save(tmp)
+    finally:
+        absl.setLevel(level)
     return paths
 
 

@@ -160,16 +160,35 @@ class ModelSnapshot(keras.callbacks.Callback):
 
 
 class EpochLine(keras.callbacks.Callback):
-    """One flushed line per epoch: for logs under nohup, where a progress bar
-    would fill nohup.out with carriage returns."""
+    """Flushed lines for logs under nohup, where a progress bar would fill
+    nohup.out with carriage returns: one per epoch, and inside an epoch one
+    ``step k/n`` line (loss, lines/s, the epoch's ETA) at least every
+    ``log_every`` seconds (0: none), so ``tail -f`` shows an hour-long epoch
+    moving."""
 
-    def __init__(self, epochs, stream=None):
+    def __init__(self, epochs, stream=None, log_every=60, batch_size=None):
         super().__init__()
         self.epochs = epochs
         self.stream = stream or sys.stdout
+        self.log_every = log_every
+        self.batch_size = batch_size
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.t0 = time.time()
+        self.t0 = self.last = time.time()
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.time()
+        if not self.log_every or now - self.last < self.log_every:
+            return
+        self.last = now
+        steps = (self.params or {}).get('steps')
+        rate = (batch + 1) / (now - self.t0)
+        eta = ' ETA %.0fs' % ((steps - batch - 1) / rate) if steps else ''
+        lines = ' %.1f lines/s' % (rate * self.batch_size) if self.batch_size else ''
+        print('epoch %d/%d step %d/%s loss %.4f%s%s' % (self.epoch + 1, self.epochs, batch + 1, steps or '?',
+                                                       _float((logs or {}).get('loss', float('nan'))), lines, eta),
+              file=self.stream, flush=True)
 
     def on_epoch_end(self, epoch, logs=None):
         items = ' '.join('%s %.4f' % (k, _float(v)) for k, v in (logs or {}).items() if k != 'learning_rate')
