@@ -26,6 +26,10 @@ IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 SHIPPED = 'CRNN_weights_korean_v1.h5'
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """The docstring as written, and every flag's default after its help."""
+
+
 def width_arg(value):
     """'any' -> 0 (per-line widths), else a positive pixel count."""
     if value == 'any':
@@ -36,7 +40,7 @@ def width_arg(value):
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     a = p.add_argument
     a('inputs', nargs='*', help='image files or folders (one text line per image)')
     a('--run', help='run folder: checkpoints/<time>_<experiment>/ (default: the shipped model, %s)' % SHIPPED)
@@ -44,14 +48,15 @@ def parse_args(argv=None):
     a('--charset', help='charset.json (default: the run\'s, or the shipped model\'s)')
     a('--width', type=width_arg, help="input width: 'any' (each line the width that holds it), or pixels "
       "(lines squeezed to fit); default: the run's own, 'any' for a weights file")
-    a('--height', type=int, default=32)
-    a('--batch-size', type=int, default=64)
+    a('--height', type=int, default=32, help='input height in pixels (the CRNN needs 32)')
+    a('--batch-size', type=int, default=64, help='lines per prediction batch')
     a('--beam-width', type=int, default=0, help='beam search width (0: greedy)')
     a('--output', help='also write results to a .csv or .json file')
     a('--data-dir', help='evaluate on an AI-Hub-format dataset instead')
-    a('--json', default='korean_printed_sentence.json')
-    a('--image-dir', default='printed')
-    a('--types', default='문장')
+    a('--json', default='korean_printed_sentence.json', help='annotation file in --data-dir')
+    a('--image-dir', default='printed', help='image folder in --data-dir')
+    a('--types', default='문장', help="annotation types to score: 문장 (sentence), 단어(어절) (word), 글자(음절) "
+      "(syllable), a comma list, or 'all'")
     a('--split', choices=['val', 'train', 'all'], help="with --run: which of the run's splits of --data-dir to score "
       "(default: val when --data-dir/--json/--image-dir are the run's own data, else all)")
     a('--export', metavar='DIR', help='export the model (SavedModel and ONNX, charset beside) to DIR instead')

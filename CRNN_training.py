@@ -16,75 +16,93 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 os.environ.setdefault('MPLBACKEND', 'Agg')
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """The docstring as written, and every flag's default after its help."""
+
+
+def preset_text(settings):
+    return ', '.join('%s %g:%g' % (name, p, s) for name, (p, s) in settings.items())
+
+
 def parse_args(argv=None):
     from utils.augment import AUGMENTATIONS, PRESETS
     from utils.distribute import STRATEGIES
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    a = p.add_argument
-    a('--resume', metavar='RUN_DIR', help="continue checkpoints/<run> after its last completed epoch, with its "
-      "arguments (flags given here override them, e.g. --epochs)")
-    a('--data-dir', default='.', help='folder with the JSON file and the image folder')
-    a('--json', default='korean_printed_sentence.json',
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    g = p.add_argument_group('data').add_argument
+    g('--data-dir', default='.', help='folder with the JSON file and the image folder')
+    g('--json', default='korean_printed_sentence.json',
       help='AI Hub annotation file in --data-dir (printed, handwriting or CRNN_labels.py output); a comma list '
            'merges several sources')
-    a('--image-dir', default='printed', help='image folder in --data-dir; a comma list: one per --json file')
-    a('--types', default='문장', help="annotation types: 문장, 단어(어절), 글자(음절), comma list, or 'all'")
-    a('--width', default='256', help="input width, or 'auto' (fits 95%% of the lines unsqueezed)")
-    a('--height', type=int, default=32)
-    a('--buckets', help='comma list of input widths, e.g. 128,256,384,512,768: each batch holds lines of one '
-      'width bucket (long lines unsqueezed, short ones cheap); replaces --width')
-    a('--batch-size', type=int, default=128, help='lines per step and replica (global batch: x replicas)')
-    a('--epochs', type=int, default=3000)
-    a('--steps-per-epoch', type=int, help='cap on training steps per epoch (default: one pass)')
-    a('--validation-steps', type=int, help='cap on validation steps (default: one pass)')
-    a('--optimizer', choices=['sgd', 'adam'], default='sgd')
-    a('--lr', type=float, default=1e-4, help='learning rate')
-    a('--decay', type=float, default=1e-6, help="Keras 2 decay: lr / (1 + decay * iteration)")
-    a('--schedule', choices=['keras2', 'cosine'], default='keras2', help="keras2: the --decay above (the "
-      "original); cosine: linear warm-up over --warmup-steps, then cosine decay to 1%% of --lr at the last "
-      "step of --epochs x --steps-per-epoch (--decay ignored)")
-    a('--warmup-steps', type=int, default=0, help='warm-up steps of --schedule cosine')
-    a('--momentum', type=float, default=0.9)
-    a('--no-nesterov', dest='nesterov', action='store_false')
-    a('--clipnorm', type=float, default=5.0)
-    a('--freeze', default='', help='comma-separated layer names to freeze, e.g. conv1_1,conv2_1')
-    a('--weights', help='initial .h5 weights (transfer learning; a classifier of another size is skipped)')
-    a('--charset', help="charset.json (or run folder), or 'general' (all 2,350 KS X 1001 syllables, digits, Latin, "
+    g('--image-dir', default='printed', help='image folder in --data-dir; a comma list: one per --json file')
+    g('--types', default='문장', help="annotation types: 문장 (sentence), 단어(어절) (word), 글자(음절) (syllable), a comma "
+      "list of them, or 'all'")
+    g('--split', type=float, default=0.8, help='training share of the data (the first part, in file order)')
+    g('--random-split', action='store_true', help='split at random (seeded by --seed) instead of in file order')
+    g('--mix', type=float, default=0.0, help='fine-tuning: also train on this share (0..1) of the --mix-json '
+      "data's training split")
+    g('--mix-data-dir', default='.', help='folder of the --mix data')
+    g('--mix-json', default='korean_printed_sentence.json', help='annotation file of the --mix data')
+    g('--mix-image-dir', default='printed', help='image folder of the --mix data')
+    g('--workers', type=int, help='threads decoding images (default: one per core)')
+    g = p.add_argument_group('model').add_argument
+    g('--width', default='256', help="input width in pixels, or 'auto' (fits 95%% of the lines unsqueezed)")
+    g('--height', type=int, default=32, help='input height in pixels (the CRNN needs 32)')
+    g('--buckets', help='comma list of input widths, e.g. 128,192,256,320,384,512,768: each batch holds lines of '
+      'one width bucket (long lines unsqueezed, short ones cheap); replaces --width')
+    g('--rnn', choices=['lstm', 'gru', 'cnn'], default='lstm', help='sequence head of the CRNN')
+    g('--charset', help="charset.json (or run folder), or 'general' (all 2,350 KS X 1001 syllables, digits, Latin, "
       "punctuation: the shipped model's), instead of building one from the data; default with --weights "
       "CRNN_weights_X.h5: the CRNN_charset_X.json beside it")
-    a('--extend-charset', action='store_true', help="append the data's characters missing from --charset; with "
+    g('--extend-charset', action='store_true', help="append the data's characters missing from --charset; with "
       "--weights the old classes keep their trained weights")
-    a('--mix', type=float, default=0.0, help='fine-tuning: also train on this share (0..1) of the --mix-json '
-      "data's training split")
-    a('--mix-data-dir', default='.')
-    a('--mix-json', default='korean_printed_sentence.json')
-    a('--mix-image-dir', default='printed')
-    a('--augment', choices=sorted(PRESETS), default='off', help='augmentation of training lines (README, section 10)')
-    for name, (_, strength) in AUGMENTATIONS.items():
-        a('--aug-' + name, metavar='P[:S]', help='%s: probability, strength (%s)' % (name, strength))
-    a('--experiment', default='crnn_korean_2_v2', help='run name: checkpoints/<time>_<experiment>/')
-    a('--checkpoint-root', default='checkpoints')
-    a('--patience', type=int, default=25, help='early stopping patience on val_loss')
-    a('--split', type=float, default=0.8, help='training share of the data (first part, file order)')
-    a('--random-split', action='store_true', help='split at random (seeded by --seed) instead of in file order')
-    a('--seed', type=int, default=1337)
-    a('--snapshot-interval', type=int, default=0, help='also save weights every N iterations (0: off)')
-    a('--rnn', choices=['lstm', 'gru', 'cnn'], default='lstm', help='sequence head of the CRNN')
-    a('--workers', type=int, help='threads decoding images (default: one per core)')
-    a('--metrics-steps', type=int, default=4, help='validation batches for CER/NED/ACC each epoch (0: off)')
-    a('--metrics-interval', type=int, default=1, help='compute CER/NED/ACC every N epochs')
-    a('--beam-width', type=int, default=0, help='beam search width for the metrics (0: greedy)')
-    a('--keep-best', action='store_true', help='also keep weights.best_loss.h5 and weights.best_cer.h5')
-    a('--precision', choices=['float32', 'mixed_bfloat16', 'mixed_float16'], default='float32',
-      help='compute dtype; the classifier and CTC loss stay float32 (bf16: 2.3x on AVX512-BF16 CPUs, BENCHMARKS.md)')
-    a('--strategy', choices=STRATEGIES, default='none',
-      help='mirrored: all GPUs of this machine; multiworker: the cluster in TF_CONFIG (README, section 9)')
-    a('--scale-lr', action='store_true', help='multiply --lr by the number of replicas (linear scaling rule)')
-    a('--cpu-devices', type=int, default=0, help='with --strategy mirrored: split the CPU into N devices (testing)')
-    a('--jit-compile', choices=['auto', 'on', 'off'], default='auto', help='XLA compilation of the train step')
-    a('--verbose', action='store_true', help="show TensorFlow's start-up log lines (hidden by default)")
-    a('--log-every', type=float, default=60, help='without a terminal (nohup): a step k/n line with loss, lines/s and '
+    g('--weights', help='initial weights (.h5 of Keras 2 or this project, or Keras 3 .weights.h5/.keras): transfer '
+      'learning; a classifier of another size is skipped')
+    g('--freeze', default='', help='comma list of layer names not to train, e.g. conv1_1,conv2_1')
+    g = p.add_argument_group('optimizer').add_argument
+    g('--optimizer', choices=['sgd', 'adam'], default='sgd', help='the original: SGD with Nesterov momentum')
+    g('--lr', type=float, default=1e-4, help='learning rate (peak rate with --schedule cosine)')
+    g('--schedule', choices=['keras2', 'cosine'], default='keras2', help="keras2: --decay (the original); cosine: "
+      "linear warm-up over --warmup-steps, then cosine decay to 1%% of --lr at the last step of --epochs x "
+      "--steps-per-epoch")
+    g('--decay', type=float, default=1e-6, help="Keras 2 decay: lr / (1 + decay * iteration), --schedule keras2")
+    g('--warmup-steps', type=int, default=0, help='warm-up steps of --schedule cosine')
+    g('--momentum', type=float, default=0.9, help='SGD momentum')
+    g('--no-nesterov', dest='nesterov', action='store_false', help='plain momentum instead of Nesterov (SGD)')
+    g('--clipnorm', type=float, default=5.0, help='clip each gradient to this norm')
+    g('--batch-size', type=int, default=128, help='lines per step and replica (global batch: x replicas)')
+    g = p.add_argument_group('run').add_argument
+    g('--resume', metavar='RUN_DIR', help="continue checkpoints/<run> after its last completed epoch, with its "
+      "arguments (flags given here override them, e.g. --epochs)")
+    g('--epochs', type=int, default=3000, help='epochs to train (the original: 3000, with early stopping)')
+    g('--steps-per-epoch', type=int, help='cap on training steps per epoch (default: one pass over the data)')
+    g('--validation-steps', type=int, help='cap on validation steps (default: one pass)')
+    g('--patience', type=int, default=25, help='early stopping patience on val_loss, in epochs')
+    g('--experiment', default='crnn_korean_2_v2', help='run name: <checkpoint-root>/<time>_<experiment>/')
+    g('--checkpoint-root', default='checkpoints', help='folder that holds the run folders')
+    g('--seed', type=int, default=1337, help='seed of weights, data order, split and augmentation')
+    g('--snapshot-interval', type=int, default=0, help='also save weights every N iterations (0: off)')
+    g('--keep-best', action='store_true', help='also keep weights.best_loss.h5 and weights.best_cer.h5')
+    g('--metrics-steps', type=int, default=4, help='validation batches for CER/NED/ACC each epoch (0: off)')
+    g('--metrics-interval', type=int, default=1, help='compute CER/NED/ACC every N epochs')
+    g('--beam-width', type=int, default=0, help='beam search width for the metrics (0: greedy)')
+    g('--log-every', type=float, default=60, help='without a terminal (nohup): a step k/n line with loss, lines/s and '
       "the epoch's ETA at least every N seconds (0: only one line per epoch)")
+    g('--verbose', action='store_true', help="show TensorFlow's start-up log lines (hidden by default)")
+    aug = p.add_argument_group('augmentation', 'training lines only, fresh every epoch; --aug-NAME P:S overrides '
+                               'one distortion of the preset (probability, strength). light = %s; strong = %s'
+                               % (preset_text(PRESETS['light']), preset_text(PRESETS['strong'])))
+    aug.add_argument('--augment', choices=sorted(PRESETS), default='off', help='preset (off: the original)')
+    for name, (_, strength) in AUGMENTATIONS.items():
+        aug.add_argument('--aug-' + name, metavar='P[:S]', help='%s: probability, %s' % (name, strength))
+    g = p.add_argument_group('distribution (README, section 9)').add_argument
+    g('--strategy', choices=STRATEGIES, default='none',
+      help='mirrored: all GPUs of this machine; multiworker: the cluster in TF_CONFIG')
+    g('--scale-lr', action='store_true', help='multiply --lr by the number of replicas (linear scaling rule)')
+    g('--cpu-devices', type=int, default=0, help='with --strategy mirrored: split the CPU into N devices (testing)')
+    g = p.add_argument_group('speed').add_argument
+    g('--precision', choices=['float32', 'mixed_bfloat16', 'mixed_float16'], default='float32',
+      help='compute dtype; the classifier and CTC loss stay float32 (bf16: 2.3x on AVX512-BF16 CPUs, BENCHMARKS.md)')
+    g('--jit-compile', choices=['auto', 'on', 'off'], default='auto', help='XLA compilation of the train step')
     args = p.parse_args(argv)
     if args.resume:
         from utils.quiet import import_keras

@@ -214,12 +214,16 @@ def parse_weights(spec, allowed):
     return tuple(out)
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """The docstring as written, and every flag's default after its help."""
+
+
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     a = p.add_argument
     a('--out', required=True, help='dataset folder (JSON + image folder)')
-    a('--count', type=int, required=True)
-    a('--seed', type=int, default=0)
+    a('--count', type=int, required=True, help='lines to make')
+    a('--seed', type=int, default=0, help='sample k is a pure function of (seed, k)')
     a('--kinds', default='문장', help="sample kinds with weights, e.g. '문장:0.9,단어(어절):0.05,글자(음절):0.05'")
     a('--source', default='contract:0.7,random:0.3', help="text sources with weights: contract, corpus (bundled "
       "public-domain documents), numbers, random, file")
@@ -237,12 +241,12 @@ def parse_args(argv=None):
     a('--perspective', type=float, default=0.1, help='probability of a slight perspective warp')
     a('--jpeg', type=float, default=0.1, help='probability of JPEG artifacts')
     a('--rules', type=float, default=0.05, help='probability of underline/table rules')
-    a('--json-name', default='korean_printed_sentence.json')
-    a('--image-dir', default='printed')
+    a('--json-name', default='korean_printed_sentence.json', help='annotation file written in --out')
+    a('--image-dir', default='printed', help='image folder written in --out')
     a('--append', action='store_true', help='add to an existing dataset, ids continue')
     a('--drop-images', type=int, default=0, help='leave N image files out (like AI Hub entries without files)')
-    a('--workers', type=int, default=os.cpu_count() or 1)
-    a('--no-progress', action='store_true')
+    a('--workers', type=int, default=os.cpu_count() or 1, help='processes rendering lines')
+    a('--no-progress', action='store_true', help='no progress bar on stderr')
     return p.parse_args(argv)
 
 

@@ -1,0 +1,37 @@
+"""Every flag of every command-line tool is explained, with its default shown."""
+import argparse
+import importlib
+
+import pytest
+
+
+class Captured(Exception):
+    pass
+
+
+def parser_of(module_name, monkeypatch):
+    def capture(self, args=None, namespace=None):
+        raise Captured(self)
+    monkeypatch.setattr(argparse.ArgumentParser, 'parse_args', capture)
+    module = importlib.import_module(module_name)
+    with pytest.raises(Captured) as e:
+        module.parse_args([])
+    return e.value.args[0]
+
+
+@pytest.mark.parametrize('module_name', ['CRNN_training', 'CRNN_predict', 'utils.synth', 'CRNN_labels'])
+def test_every_flag_has_help(module_name, monkeypatch):
+    parser = parser_of(module_name, monkeypatch)
+    missing = [a.option_strings[0] for a in parser._actions if a.option_strings and not a.help]
+    assert not missing, missing
+    if module_name != 'CRNN_labels':
+        assert issubclass(parser.formatter_class, argparse.ArgumentDefaultsHelpFormatter)
+
+
+def test_training_flags_are_grouped(monkeypatch):
+    parser = parser_of('CRNN_training', monkeypatch)
+    titles = [g.title for g in parser._action_groups]
+    for group in ('data', 'model', 'optimizer', 'run', 'augmentation', 'speed'):
+        assert group in titles
+    aug = next(g for g in parser._action_groups if g.title == 'augmentation')
+    assert 'light = pad 0.3:0.1' in aug.description and 'strong = ' in aug.description
