@@ -51,7 +51,8 @@ def parse_args(argv=None):
     a('--height', type=int, default=32, help='input height in pixels (the CRNN needs 32)')
     a('--batch-size', type=int, default=64, help='lines per prediction batch')
     a('--beam-width', type=int, default=0, help='beam search width (0: greedy)')
-    a('--output', help='also write results to a .csv or .json file')
+    a('--output', help='also write results to a .csv or .json file, or a label file (.txt/.tsv: path<TAB>text with '
+      'paths relative to it, for CRNN_labels.py)')
     a('--data-dir', help='evaluate on an AI-Hub-format dataset instead')
     a('--json', default='korean_printed_sentence.json', help='annotation file in --data-dir')
     a('--image-dir', default='printed', help='image folder in --data-dir')
@@ -109,7 +110,13 @@ def recognize(model_pred, charset, paths, input_size, batch_size=64, beam_width=
 
 
 def write_output(path, rows, fields):
-    if path.endswith('.json'):
+    """.json, .csv, or a label file (.txt/.tsv: path<TAB>text, the path relative
+    to the output file's folder, ready to edit and give to CRNN_labels.py)."""
+    if path.endswith(('.txt', '.tsv')):
+        base = os.path.dirname(os.path.abspath(path))
+        with open(path, 'w', encoding='utf-8') as f:
+            f.writelines('%s\t%s\n' % (os.path.relpath(os.path.abspath(r[0]), base), r[-1]) for r in rows)
+    elif path.endswith('.json'):
         with open(path, 'w', encoding='utf-8') as f:
             json.dump([dict(zip(fields, r)) for r in rows], f, ensure_ascii=False, indent=1)
     else:

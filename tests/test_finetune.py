@@ -189,3 +189,37 @@ def test_extend_charset_needs_the_old_charset(aihub_dir, tmp_path):
     r = run('CRNN_training.py', '--data-dir', aihub_dir, '--extend-charset', '--checkpoint-root', str(tmp_path))
     assert r.returncode == 2 and r.stderr.strip().splitlines()[-1] == (
         'error: --extend-charset needs --charset: the charset the --weights were trained with')
+
+
+def test_predict_then_labels_round_trip_from_another_folder(label_folder, tmp_path):
+    """README: predict into a label file, fix it, convert it; the paths resolve
+    wherever the commands run."""
+    from crnn_utils import save_charset
+    from utils.h5weights import save_weights_h5
+    from crnn_model import CRNN
+    charset = build_charset(CONTRACT_LINES)
+    save_charset(str(tmp_path / 'cs.json'), charset)
+    save_weights_h5(CRNN((None, 32, 1), len(charset), prediction_only=True), str(tmp_path / 'w.h5'))
+    work = tmp_path / 'elsewhere'
+    work.mkdir()
+    scans = os.path.relpath(label_folder, work)
+    common = [sys.executable, os.path.join(ROOT, 'CRNN_predict.py'), '--weights', str(tmp_path / 'w.h5'),
+              '--charset', str(tmp_path / 'cs.json'), scans, os.path.join(scans, 'p2')]
+    r = subprocess.run(common + ['--output', 'predicted.txt'], cwd=work, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    predicted = (work / 'predicted.txt').read_text(encoding='utf-8').splitlines()
+    assert len(predicted) == len(CONTRACT_LINES) and predicted[0].startswith(os.path.join(scans, 'line00.png') + '\t')
+    fixed = (work / 'sub')
+    fixed.mkdir()
+    (fixed / 'labels.txt').write_text(''.join('%s\t%s\n' % (os.path.relpath(os.path.join(work, l.split('\t')[0]), fixed), t)
+                                              for l, t in zip(predicted, CONTRACT_LINES)), encoding='utf-8')
+    r = subprocess.run([sys.executable, os.path.join(ROOT, 'CRNN_labels.py'), 'sub/labels.txt', '--out', 'a'],
+                       cwd=work, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    with open(work / 'stdout.txt', 'w', encoding='utf-8') as f:  # the shell redirect: paths relative to the cwd
+        r = subprocess.run(common, cwd=work, stdout=f, stderr=subprocess.PIPE, text=True, timeout=300)
+    assert r.returncode == 0
+    r = subprocess.run([sys.executable, os.path.join(ROOT, 'CRNN_labels.py'), str(work / 'stdout.txt'), '--out', 'b'],
+                       cwd=work, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert len(json.load(open(work / 'b' / 'custom_lines.json', encoding='utf-8'))['images']) == len(CONTRACT_LINES)

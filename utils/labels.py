@@ -21,7 +21,9 @@ MAX_REPORTED = 20
 
 def read_label_file(path):
     """[(line number, image path, text)] from a label file; every bad line is
-    collected and reported together with its line number (DataError)."""
+    collected and reported together with its line number (DataError). Image
+    paths are relative to the label file's folder or, failing that, to the
+    current folder (so ``CRNN_predict.py ... > labels.txt`` round-trips)."""
     try:
         with open(path, 'rb') as f:
             raw = f.read().splitlines()
@@ -45,8 +47,11 @@ def read_label_file(path):
         why = ('no image path' if not name else 'no text' if not text else
                'more than one tab' if '\t' in text else None)
         image = os.path.normpath(os.path.join(base, name))
+        if why is None and not os.path.isfile(image) and not os.path.isabs(name) and os.path.isfile(name):
+            image = os.path.abspath(name)  # a path as CRNN_predict.py printed it, relative to this folder
         if why is None and not os.path.isfile(image):
-            why = 'image not found: %s' % image
+            why = 'image not found: %s (paths are read relative to the label file, then to the current folder)' \
+                % os.path.normpath(os.path.join(base, name))
         if why is None and image in seen:
             why = 'image %s already labelled on line %d' % (name, seen[image])
         if why:
