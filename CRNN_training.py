@@ -82,6 +82,8 @@ def parse_args(argv=None):
     g('--seed', type=int, default=1337, help='seed of weights, data order, split and augmentation')
     g('--snapshot-interval', type=int, default=0, help='also save weights every N iterations (0: off)')
     g('--keep-best', action='store_true', help='also keep weights.best_loss.h5 and weights.best_cer.h5')
+    g('--keep-last', type=int, help='keep only the N newest weights.NNN.h5 (default: all, like the original; '
+      '--keep-best files are always kept)')
     g('--metrics-steps', type=int, default=4, help='validation batches for CER/NED/ACC each epoch (0: off)')
     g('--metrics-interval', type=int, default=1, help='compute CER/NED/ACC every N epochs')
     g('--beam-width', type=int, default=0, help='beam search width for the metrics (0: greedy)')
@@ -270,6 +272,10 @@ def _train(args, model, model_pred, charset, gen_train, gen_val, strategy, repli
         initial_epoch = resume.restore(model) if args.resume else 0
     if initial_epoch:
         print('resuming after epoch %d' % initial_epoch, flush=True)
+    mb = model.count_params() * 4 / 2 ** 20
+    print('disk per epoch: weights.NNN.h5 %.0f MB (%s), resume.h5 %.0f MB (rewritten)'
+          % (mb, 'the newest %d kept' % args.keep_last if args.keep_last else 'all kept: --keep-last N limits them',
+             (3 if args.optimizer == 'adam' else 2) * mb), flush=True)
     if initial_epoch >= args.epochs:
         print('%s already finished %d of %d epochs: nothing to do. To train further, resume with more epochs, '
               'e.g. --resume %s --epochs %d' % (checkdir, initial_epoch, args.epochs, checkdir, args.epochs * 2),
@@ -286,7 +292,7 @@ def _train(args, model, model_pred, charset, gen_train, gen_val, strategy, repli
                                            args.beam_width, predict))
     logger = Logger(checkdir, resume_epoch=initial_epoch)
     callbacks += best_only + [
-        ModelCheckpoint(os.path.join(checkdir, 'weights.{epoch:03d}.h5'), verbose=0),
+        ModelCheckpoint(os.path.join(checkdir, 'weights.{epoch:03d}.h5'), verbose=0, keep_last=args.keep_last),
         logger,
         early_stopping,
         resume,

@@ -115,12 +115,15 @@ def test_sigterm_saves_weights_and_records_only_finished_epochs(aihub_dir, tmp_p
     env = dict(os.environ, PYTHONUNBUFFERED='1')
     p = subprocess.Popen([sys.executable, os.path.join(ROOT, 'CRNN_training.py'), '--data-dir', aihub_dir,
                           '--epochs', '1000', '--steps-per-epoch', '1', '--batch-size', '2', '--validation-steps', '1',
-                          '--checkpoint-root', root], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, env=env)
+                          '--checkpoint-root', root, '--keep-last', '2'], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.time() + 240
+    header = []
     for line in p.stdout:
-        if line.startswith('epoch 2/') or time.time() > deadline:
+        header.append(line)
+        if line.startswith('epoch 3/') or time.time() > deadline:
             break
+    assert any(l.startswith('disk per epoch: weights.NNN.h5 ') and 'the newest 2 kept' in l for l in header)
     p.send_signal(signal.SIGTERM)
     out, err = p.communicate(timeout=120)
     assert p.returncode == 143, err[-2000:]
@@ -128,8 +131,9 @@ def test_sigterm_saves_weights_and_records_only_finished_epochs(aihub_dir, tmp_p
     [run] = os.listdir(root)
     files = set(os.listdir(os.path.join(root, run)))
     done = int(err.split('resume after epoch ')[1].split()[0])
-    assert done >= 2 and 'weights.interrupted.h5' in files and 'final_weights.h5' not in files
-    assert sorted(f for f in files if f.startswith('weights.') and f[8:11].isdigit()) == ['weights.%03d.h5' % e for e in range(1, done + 1)]
+    assert done >= 3 and 'weights.interrupted.h5' in files and 'final_weights.h5' not in files
+    numbered = sorted(f for f in files if f.startswith('weights.') and f[8:11].isdigit())
+    assert numbered == ['weights.%03d.h5' % e for e in (done - 1, done)]  # --keep-last 2
     history = open(os.path.join(root, run, 'history.csv')).read().splitlines()
     assert len(history) == 1 + done
     model, _ = CRNN((256, 32, 1), len(load_charset(os.path.join(root, run))))

@@ -116,8 +116,9 @@ class ModelCheckpoint(keras.callbacks.Callback):
     """
 
     def __init__(self, filepath, monitor='val_loss', verbose=0, save_best_only=False,
-                 save_weights_only=True, mode='min'):
+                 save_weights_only=True, mode='min', keep_last=None):
         super().__init__()
+        self.keep_last = keep_last
         if not save_weights_only:
             raise ValueError('this checkpoint writes weights only; save the model with model.save()')
         self.filepath = filepath
@@ -138,6 +139,18 @@ class ModelCheckpoint(keras.callbacks.Callback):
         save_weights_h5(self.model, path)
         if self.verbose:
             print('Epoch %d: saved weights to %s' % (epoch + 1, path), flush=True)
+        if self.keep_last:
+            self._prune()
+
+    def _prune(self):
+        """Remove all but the ``keep_last`` newest files of this pattern (per-epoch weights)."""
+        folder, name = os.path.split(self.filepath)
+        head, _, rest = name.partition('{')
+        tail = rest.partition('}')[2]
+        numbered = sorted(f for f in os.listdir(folder or '.') if f.startswith(head) and f.endswith(tail)
+                          and f[len(head):len(f) - len(tail)].isdigit())
+        for f in numbered[:-self.keep_last]:
+            os.remove(os.path.join(folder, f))
 
 
 class ModelSnapshot(keras.callbacks.Callback):
