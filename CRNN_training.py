@@ -254,7 +254,7 @@ def _train(args, model, model_pred, charset, gen_train, gen_val, strategy, repli
             optimizer = Adam(learning_rate=lr, decay=decay, clipnorm=args.clipnorm)
         if strategy is not None:
             clip_after_all_reduce(optimizer)
-        freeze_layers(model, comma_list(args.freeze))
+        freeze_layers(model, comma_list(args.freeze), log=print)
         model.compile(loss={'ctc': ctc_identity}, optimizer=optimizer,
                       jit_compile={'auto': 'auto', 'on': True, 'off': False}[args.jit_compile])
 

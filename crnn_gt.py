@@ -223,8 +223,13 @@ class GTUtility(BaseGTUtility):
                  verbose=True):
         json_path = os.path.join(data_path, json_file)
         image_path = os.path.join(data_path, image_dir)
+        if not os.path.isdir(data_path):
+            raise DataError('data folder not found: %s (give --data-dir the folder that holds %s and %s/)'
+                            % (data_path, json_file, image_dir))
         if not os.path.isdir(image_path):
-            raise DataError('image folder not found: %s' % image_path)
+            missing = [n for n, ok in ((json_file, os.path.isfile(json_path)), (image_dir + '/', False)) if not ok]
+            raise DataError('image folder not found: %s (data folder %s lacks %s)'
+                            % (image_path, data_path, ' and '.join(missing)))
         try:
             present = set(os.listdir(image_path))
         except OSError as e:

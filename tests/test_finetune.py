@@ -177,6 +177,7 @@ def test_finetune_on_converted_lines_with_new_characters(label_folder, aihub_dir
     assert r.returncode == 0, r.stderr[-2000:]
     assert 'mixing in 4 of 8 training lines' in r.stdout
     assert 'classifier dense1 extended' in r.stdout and 'augmentation of training lines: pad' in r.stdout
+    assert 'frozen: conv1_1; trainable weights ' in r.stdout
     old, new = load_charset(pre), load_charset(os.path.join(root, os.listdir(root)[0]))
     assert new.startswith(old[:-1]) and new.endswith('_') and set('%AB₩') <= set(new[len(old) - 1:]) and ':' not in new[len(old) - 1:]
     assert 'train 12, validation 2 lines' in r.stdout

@@ -79,7 +79,7 @@ def test_transfer_to_another_charset_skips_only_the_classifier(small_model, tmp_
     logged = []
     assert load_initial_weights(m2, path, log=logged.append) == ['dense1']
     np.testing.assert_array_equal(m2.get_layer('conv3_1').get_weights()[0], model.get_layer('conv3_1').get_weights()[0])
-    assert 'dense1' in logged[-1] and 'random weights' in logged[-1]
+    assert 'dense1' in logged[-1] and 'random weights' in logged[-1] and '--extend-charset' in logged[-1]
     with pytest.raises(ValueError, match=r"layer 'dense1'.*\(512, 40\).*\(512, 55\)"):
         load_weights_h5(m2, path)
 

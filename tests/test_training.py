@@ -96,12 +96,17 @@ def test_cli_smoke_run_writes_the_run_folder(aihub_dir, tmp_path):
 
 def test_cli_bad_input_exits_nonzero_with_message(tmp_path):
     r = run_cli(['--data-dir', str(tmp_path), '--epochs', '1'])
-    assert r.returncode == 2 and 'error: image folder not found' in r.stderr and 'Traceback' not in r.stderr
+    assert r.returncode == 2 and 'Traceback' not in r.stderr
+    assert r.stderr.strip() == ('error: image folder not found: %s/printed (data folder %s lacks '
+                                'korean_printed_sentence.json and printed/)' % (tmp_path, tmp_path))  # the only line
+    r = run_cli(['--data-dir', str(tmp_path / 'nope'), '--epochs', '1'])
+    assert r.returncode == 2 and 'error: data folder not found: %s' % (tmp_path / 'nope') in r.stderr
 
 
 def test_cli_unknown_freeze_layer(aihub_dir, tmp_path):
     root = tmp_path / 'checkpoints'
     r = run_cli(['--data-dir', aihub_dir, '--freeze', 'conv9_9', '--checkpoint-root', str(root)])
+    assert r.stderr.strip().splitlines()[-1].startswith('error: cannot freeze conv9_9')
     assert r.returncode == 2 and 'conv9_9' in r.stderr and 'conv1_1' in r.stderr
     assert not root.exists() or not os.listdir(root)  # no stray run folder
     r = run_cli(['--data-dir', aihub_dir, '--schedule', 'cosine', '--warmup-steps', '10', '--epochs', '1',

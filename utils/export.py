@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import warnings
 
 import numpy as np
 
@@ -31,6 +32,8 @@ def export_recognizer(model_pred, charset, out_dir, formats=FORMATS):
         written['saved_model'] = path
     if 'onnx' in formats:
         path = os.path.join(out_dir, 'crnn.onnx')
-        model_pred.export(path, format='onnx', verbose=False)
+        with warnings.catch_warnings():  # tf2onnx probes numpy's removed np.object (a FutureWarning per export)
+            warnings.filterwarnings('ignore', message='.*np\\.object.*', category=FutureWarning)
+            model_pred.export(path, format='onnx', verbose=False)
         written['onnx'] = path
     return written

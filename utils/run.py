@@ -84,8 +84,11 @@ def load_initial_weights(model, path, log=print, old_classes=None):
     loaded = [l.name for l in model.layers if l.weights and l.name not in skipped]
     log('loaded %d layers from %s' % (len(loaded), path))
     if skipped:
-        log('not loaded (shapes differ, e.g. another charset): %s - these start from random weights'
-            % ', '.join(skipped))
+        hint = (" - the charset differs from the one these weights were trained with: give it with --charset (and "
+                "--extend-charset to add your data's characters) to keep the trained classifier"
+                if 'dense1' in skipped else '')
+        log('not loaded (shapes differ, e.g. another charset): %s - these start from random weights%s'
+            % (', '.join(skipped), hint))
     return skipped
 
 

@@ -12,6 +12,7 @@ import sys
 import time
 
 import keras
+import numpy as np
 
 from utils.atomic import write_text_atomic
 from utils.h5weights import save_weights_h5
@@ -321,8 +322,14 @@ def check_layer_names(model, freeze):
                          % (', '.join(unknown), ', '.join(weighted)))
 
 
-def freeze_layers(model, freeze):
-    """``layer.trainable = not layer.name in freeze``; unknown names are an error."""
+def freeze_layers(model, freeze, log=None):
+    """``layer.trainable = not layer.name in freeze``; unknown names are an
+    error. ``log``: told what was frozen and how many weights still train."""
     check_layer_names(model, freeze)
     for layer in model.layers:
         layer.trainable = layer.name not in freeze
+    if log and freeze:
+        trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+        total = sum(int(np.prod(w.shape)) for w in model.weights)
+        log('frozen: %s; trainable weights %d of %d (%.1f%%)' % (', '.join(freeze), trainable, total,
+                                                                 100.0 * trainable / total))
