@@ -61,7 +61,9 @@ def parse_args(argv=None):
     a('--split', choices=['val', 'train', 'all'], help="with --run: which of the run's splits of --data-dir to score "
       "(default: val when --data-dir/--json/--image-dir are the run's own data, else all)")
     a('--export', metavar='DIR', help='export the model (SavedModel and ONNX, charset beside) to DIR instead')
-    a('--formats', default='saved_model,onnx', help='export formats: saved_model, onnx')
+    a('--formats', default='saved_model,onnx', help='export formats: saved_model, onnx, h5 (CRNN_weights_<name>.h5 in '
+      "Keras 2's layout, float16, with CRNN_charset_<name>.json: how the shipped model is made)")
+    a('--name', default='model', help='with --formats h5: the <name> of the weights and charset files')
     a('--verbose', action='store_true', help="show TensorFlow's start-up log lines (hidden by default)")
     return p.parse_args(argv)
 
@@ -158,7 +160,8 @@ def main(argv=None):
     model_pred, charset, size = load_recognizer(args.run, args.weights, args.charset, args.width, args.height)
     if args.export:
         from utils.export import export_recognizer
-        for kind, path in export_recognizer(model_pred, charset, args.export, args.formats.split(',')).items():
+        for kind, path in export_recognizer(model_pred, charset, args.export, args.formats.split(','),
+                                            args.name).items():
             print('%s\t%s' % (kind, path))
         return 0
     failed = []

@@ -140,3 +140,23 @@ def test_export_onnx_and_saved_model_match_keras(run_dir, tmp_path):
     np.testing.assert_allclose(got, want, atol=1e-5)
     served = tf.saved_model.load(os.path.join(out, 'saved_model'))
     np.testing.assert_allclose(served.serve(x).numpy(), want, atol=1e-5)
+
+
+def test_export_h5_pair_is_what_training_and_prediction_find(run_dir, tmp_path):
+    """--formats h5 makes the shipped-model pair: float16 Keras 2 weights and
+    the charset beside them, found by name."""
+    from crnn_utils import load_charset
+    from utils.run import charset_for_weights, load_recognizer
+    out = str(tmp_path / 'ship')
+    r = predict('--run', run_dir, '--export', out, '--formats', 'h5', '--name', 'x_v1')
+    assert r.returncode == 0, r.stderr[-2000:]
+    weights = os.path.join(out, 'CRNN_weights_x_v1.h5')
+    assert charset_for_weights(weights) == os.path.join(out, 'CRNN_charset_x_v1.json')
+    assert load_charset(charset_for_weights(weights)) == load_charset(run_dir)
+    import h5py
+    with h5py.File(weights) as f:
+        assert f['dense1'][f['dense1'].attrs['weight_names'][0]].dtype == np.float16
+    model_pred, _, size = load_recognizer(weights=weights, charset=charset_for_weights(weights))
+    reference, _, _ = load_recognizer(run_dir, width=0)
+    x = np.random.default_rng(0).uniform(0, 255, (1, 128, 32, 1)).astype('float32')
+    np.testing.assert_allclose(model_pred.predict(x, verbose=0), reference.predict(x, verbose=0), atol=2e-3)

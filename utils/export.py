@@ -8,20 +8,36 @@ import numpy as np
 
 from crnn_utils import save_charset
 
-FORMATS = ('saved_model', 'onnx')
+FORMATS = ('saved_model', 'onnx', 'h5')
 
 
-def export_recognizer(model_pred, charset, out_dir, formats=FORMATS):
+def export_weights(model_pred, charset, out_dir, name):
+    """The shipped-model pair: ``CRNN_weights_<name>.h5`` (Keras 2 layout,
+    float16 storage, loads as float32 in Keras 2 and 3) and
+    ``CRNN_charset_<name>.json`` beside it, where training finds it."""
+    from utils.h5weights import save_weights_h5
+    os.makedirs(out_dir, exist_ok=True)
+    weights = save_weights_h5(model_pred, os.path.join(out_dir, 'CRNN_weights_%s.h5' % name), dtype='float16')
+    return {'weights': weights, 'charset': save_charset(os.path.join(out_dir, 'CRNN_charset_%s.json' % name), charset)}
+
+
+def export_recognizer(model_pred, charset, out_dir, formats=FORMATS, name='model'):
     """Write ``out_dir/saved_model/`` (TensorFlow SavedModel) and/or
     ``out_dir/crnn.onnx`` via Keras 3's ``model.export``, plus charset.json.
     Both take (B, width, height, 1) float 0..255 and give softmax (B, T, C);
     a model built with width None exports with an open width (any line width,
-    T = crnn_model.output_steps(width)), else with its fixed width."""
+    T = crnn_model.output_steps(width)), else with its fixed width. 'h5':
+    see :func:`export_weights` (``name`` names the pair)."""
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError('unknown export format(s) %s (choose from %s)' % (', '.join(unknown), ', '.join(FORMATS)))
     os.makedirs(out_dir, exist_ok=True)
-    written = {'charset': save_charset(out_dir, charset)}
+    written = {}
+    if 'h5' in formats:
+        written.update(('h5_' + k, v) for k, v in export_weights(model_pred, charset, out_dir, name).items())
+        if set(formats) == {'h5'}:
+            return written
+    written['charset'] = save_charset(out_dir, charset)
     width, height, channels = model_pred.input_shape[1:]
     model_pred.predict_on_batch(np.zeros((1, width or 256, height, channels), 'float32'))  # export needs a called model
     if 'saved_model' in formats:
