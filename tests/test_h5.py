@@ -3,6 +3,7 @@ import os
 import shutil
 
 import h5py
+import keras
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -96,6 +97,8 @@ def test_float16_storage_loads_as_float32(small_model, tmp_path):
     weights, predictions within float16 rounding."""
     model, model_pred = small_model
     perturb(model, 3)
+    variance = model.get_layer('batchnorm1').weights[3]
+    variance.assign(np.where(np.arange(variance.shape[0]) == 0, 1.3e5, keras.ops.convert_to_numpy(variance)))
     x = np.random.default_rng(2).uniform(0, 255, (2, 256, 32, 1)).astype('float32')
     before = model_pred.predict(x, verbose=0)
     full, half = str(tmp_path / 'full.h5'), str(tmp_path / 'half.h5')
@@ -104,6 +107,8 @@ def test_float16_storage_loads_as_float32(small_model, tmp_path):
     assert os.path.getsize(half) < 0.6 * os.path.getsize(full)
     with h5py.File(half) as f:
         assert f['dense1'][f['dense1'].attrs['weight_names'][0]].dtype == np.float16
+        bn = f['batchnorm1']
+        assert bn[bn.attrs['weight_names'][3]].dtype == np.float32  # 1.3e5 would be inf in float16
     m2, p2 = CRNN((None, 32, 1), 40)
     load_weights_h5(m2, half)
     assert all(w.dtype == 'float32' for w in m2.weights)

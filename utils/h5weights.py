@@ -25,9 +25,16 @@ def _weight_name(layer, w):
     return path + ':0'
 
 
+def fits(value, dtype):
+    """Whether every value of the array is finite in ``dtype`` (a batch norm's
+    moving variance can exceed float16's 65504)."""
+    return not value.size or np.abs(value).max() <= np.finfo(dtype).max
+
+
 def save_weights_h5(model, path, dtype=None):
     """Write ``model``'s weights to ``path`` in Keras 2's layout, atomically.
-    ``dtype='float16'`` stores floats at half size (the shipped weights);
+    ``dtype='float16'`` stores floats at half size (the shipped weights),
+    except an array with a value beyond float16's range, which stays float32;
     every loader casts them back to the model's float32."""
     with atomic_write(path) as tmp, h5py.File(tmp, 'w') as f:
         f.attrs['layer_names'] = np.array([layer.name.encode('utf8') for layer in model.layers], dtype='S')
@@ -40,7 +47,7 @@ def save_weights_h5(model, path, dtype=None):
             g.attrs['weight_names'] = np.array(names, dtype='S')
             for name, w in zip(names, weights):
                 value = np.asarray(keras.ops.convert_to_numpy(w))
-                if dtype and np.issubdtype(value.dtype, np.floating):
+                if dtype and np.issubdtype(value.dtype, np.floating) and fits(value, dtype):
                     value = value.astype(dtype)
                 g.create_dataset(name, data=value)
     return path
