@@ -129,7 +129,7 @@ SHIPPED_CHARSET = os.path.join(ROOT, 'CRNN_charset_korean_v1.json')
 def charset_for_weights(path):
     """The charset file that belongs to a weights file named like the shipped
     model's: CRNN_charset_X.json beside CRNN_weights_X.h5; None if there is none."""
-    folder, name = os.path.split(os.path.abspath(path))
+    folder, name = os.path.split(path)
     if not (name.startswith('CRNN_weights_') and name.endswith('.h5')):
         return None
     charset = os.path.join(folder, 'CRNN_charset_' + name[len('CRNN_weights_'):-3] + '.json')
