@@ -7,6 +7,7 @@ from nbclient import NotebookClient
 from conftest import ROOT
 
 QUICK = """data_path = {root!r}
+weights_path = {root!r} + '/CRNN_weights_korean_v1.h5'
 epochs = 2
 steps_per_epoch = 2
 validation_steps = 1
@@ -40,6 +41,9 @@ def test_notebook_runs_and_shows_results(tmp_path, monkeypatch):
     text = ''.join(o.get('text', '') for o in test_out if o.output_type == 'stream')
     assert 'GT' in text and 'RT' in text and 'mean ed_norm' in text and len(text.splitlines()) == 8 + 2
     assert any('image/png' in o.get('data', {}) for o in test_out)
+    heldout = ''.join(o.get('text', '') for o in outputs_of(nb, 'heldout = GTUtility') if o.output_type == 'stream')
+    cer = float(heldout.split('CER ')[1].split()[0])
+    assert cer < 0.5, heldout  # the shipped weights read, even after two training steps
     [run] = os.listdir(tmp_path / 'checkpoints')
     files = set(os.listdir(tmp_path / 'checkpoints' / run))
     assert {'source.py', 'charset.json', 'history.csv', 'log.csv', 'weights.002.h5', 'model.h5',

@@ -1,0 +1,72 @@
+"""The shipped model (CRNN_weights_korean_v1.h5 + CRNN_charset_korean_v1.json):
+its files, and what it reads.
+
+tests/data/heldout_lines holds 16 lines of bench/heldout.py's sets (text and
+fonts training never saw): a change to preprocessing, resizing or decoding
+that breaks inference raises their CER above the bound measured for the
+shipped weights (README, model card).
+"""
+import os
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from crnn_gt import GTUtility
+from crnn_utils import general_charset, load_charset, recognition_metrics
+from utils.run import SHIPPED_CHARSET, SHIPPED_WEIGHTS, charset_for_weights
+
+LINES = os.path.join(ROOT, 'tests', 'data', 'heldout_lines')
+# CER of the shipped weights on the 16 lines when they were committed (0.124, README model card), plus a margin
+# for float noise across machines; a broken resize, padding or decoder sends it far above.
+SHIPPED_CER_BOUND = 0.15
+
+
+def test_shipped_files():
+    assert os.path.getsize(SHIPPED_WEIGHTS) <= 40 << 20
+    assert load_charset(SHIPPED_CHARSET) == general_charset()
+    assert charset_for_weights(SHIPPED_WEIGHTS) == SHIPPED_CHARSET
+    with h5py.File(SHIPPED_WEIGHTS, 'r') as f:  # Keras 2's layout, half-size floats
+        names = [n.decode() for n in f.attrs['layer_names']]
+        assert 'dense1' in names and 'bidirectional_2' in names
+        kernel = f['dense1'][f['dense1'].attrs['weight_names'][0]]
+        assert kernel.shape == (512, len(general_charset())) and kernel.dtype == np.float16
+
+
+@pytest.mark.xdist_group('shipped')
+def test_shipped_model_reads_heldout_lines():
+    from CRNN_predict import recognize
+    from utils.run import load_recognizer
+    model_pred, charset, size = load_recognizer()
+    assert size == (None, 32) and model_pred.get_layer('dense1').weights[0].dtype == 'float32'
+    gtu = GTUtility(LINES, verbose=False)
+    paths = [os.path.join(gtu.image_path, n) for n in gtu.image_names]
+    texts = recognize(model_pred, charset, paths, size, progress=False)
+    cer = recognition_metrics(gtu.texts(), texts)['cer']
+    assert cer <= SHIPPED_CER_BOUND, list(zip(gtu.texts(), texts))
+
+
+@pytest.mark.xdist_group('shipped')
+def test_predict_cli_uses_the_shipped_model_by_default():
+    gtu = GTUtility(LINES, verbose=False)
+    long_line = os.path.join(gtu.image_path, gtu.image_names[9])
+    out = subprocess.run([sys.executable, 'CRNN_predict.py', long_line], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    path, text = out.stdout.strip().split('\t')
+    assert path == long_line and len(text) >= 0.8 * len(gtu.texts()[9])
+
+
+def test_keras2_loads_the_shipped_weights():
+    """Keras 2's own loader (tf_keras, a bench extra: skipped without it) reads
+    the float16 file into float32 weights and predicts what Keras 3 does."""
+    pytest.importorskip('tf_keras')
+    out = subprocess.run([sys.executable, os.path.join('bench', 'original_crnn.py'), '--load', SHIPPED_WEIGHTS,
+                          '--classes', str(len(general_charset()))], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    line = out.stdout.strip().splitlines()[-1]
+    assert "weights [\"<dtype: 'float32'>\"]" in line and float(line.rsplit(' ', 1)[1]) < 1e-4
