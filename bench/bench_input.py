@@ -19,6 +19,8 @@ import tempfile
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from utils.quiet import import_keras  # noqa: E402
+import_keras('--verbose' in sys.argv)  # TensorFlow's start-up lines hidden, as in the CLIs
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

@@ -15,6 +15,8 @@ import time
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+from utils.quiet import import_keras  # noqa: E402
+import_keras('--verbose' in sys.argv)  # TensorFlow's start-up lines hidden, as in the CLIs
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

@@ -22,6 +22,8 @@ import time
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from utils.quiet import import_keras  # noqa: E402
+import_keras('--verbose' in sys.argv)  # TensorFlow's start-up lines hidden, as in the CLIs
 
 import numpy as np  # noqa: E402
 
@@ -105,8 +107,6 @@ def main(argv=None):
     if k is None:
         print('tf_keras is not installed (pip install tf_keras): the original cannot be built, nothing measured')
         return 0
-    from utils.quiet import import_keras
-    import_keras()
     settings = [('original (Keras 2, tf_keras)', None, None), ('port, CLI defaults (float32)', 'float32', 'auto'),
                 ('port, float32 + XLA', 'float32', True), ('port, bf16', 'mixed_bfloat16', False),
                 ('port, bf16 + XLA', 'mixed_bfloat16', True)]

@@ -35,3 +35,14 @@ def test_training_flags_are_grouped(monkeypatch):
         assert group in titles
     aug = next(g for g in parser._action_groups if g.title == 'augmentation')
     assert 'light = pad 0.3:0.1' in aug.description and 'strong = ' in aug.description
+
+
+def test_benchmarks_start_quietly():
+    """Bench scripts import TensorFlow like the CLIs: no start-up lines unless --verbose."""
+    import os
+    import subprocess
+    import sys
+    from conftest import ROOT
+    out = subprocess.run([sys.executable, os.path.join('bench', 'bench_train.py'), '--help'], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stderr == '' and 'usage:' in out.stdout
