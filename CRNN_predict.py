@@ -26,10 +26,6 @@ IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 SHIPPED = 'CRNN_weights_korean_v1.h5'
 
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """The docstring as written, and every flag's default after its help."""
-
-
 def width_arg(value):
     """'any' -> 0 (per-line widths), else a positive pixel count."""
     if value == 'any':
@@ -40,6 +36,7 @@ def width_arg(value):
 
 
 def parse_args(argv=None):
+    from utils.cli import HelpFormatter
     p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     a = p.add_argument
     a('inputs', nargs='*', help='image files or folders (one text line per image)')

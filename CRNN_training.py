@@ -16,15 +16,12 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 os.environ.setdefault('MPLBACKEND', 'Agg')
 
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """The docstring as written, and every flag's default after its help."""
-
-
 def preset_text(settings):
     return ', '.join('%s %g:%g' % (name, p, s) for name, (p, s) in settings.items())
 
 
 def parse_args(argv=None):
+    from utils.cli import HelpFormatter
     from utils.augment import AUGMENTATIONS, PRESETS
     from utils.distribute import STRATEGIES
     p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
@@ -174,8 +171,9 @@ def main(argv=None):
 
     # model, built under the strategy
     with scope(strategy):
-        model, model_pred = CRNN((None if buckets else width, args.height, 1), len(charset), gru=args.rnn == 'gru', cnn=args.rnn == 'cnn',
-                                 sync_batchnorm=strategy is not None, sparse_ctc=args.jit_compile != 'on')
+        model, model_pred = CRNN((None if buckets else width, args.height, 1), len(charset), gru=args.rnn == 'gru',
+                                 cnn=args.rnn == 'cnn', sync_batchnorm=strategy is not None,
+                                 sparse_ctc=args.jit_compile != 'on')
     max_string_len = output_steps(width) if buckets else time_steps(model_pred)
     bucketing = dict(buckets=buckets, steps=output_steps) if buckets else {}
     batch_size = args.batch_size * replicas

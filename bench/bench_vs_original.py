@@ -28,6 +28,7 @@ import_keras('--verbose' in sys.argv)  # TensorFlow's start-up lines hidden, as 
 import numpy as np  # noqa: E402
 
 from bench.original_crnn import compile_original, keras2, original_crnn  # noqa: E402
+from bench.bench_train import random_lines  # noqa: E402
 from bench.report import write_section  # noqa: E402
 
 WIDTH, HEIGHT = 256, 32
@@ -48,23 +49,13 @@ def crnn_flops(width, classes):
     return flops + 2 * 512 * classes * steps
 
 
-def random_batch(n, steps, classes, seed=0):
-    rng = np.random.default_rng(seed)
-    lengths = rng.integers(5, 25, (n, 1))
-    labels = np.full((n, steps), -1, np.float32)
-    for k, length in enumerate(lengths[:, 0]):
-        labels[k, :length] = rng.integers(0, classes - 1, length)
-    images = rng.uniform(0, 255, (n, WIDTH, HEIGHT, 1)).astype(np.float32)
-    return images, labels, lengths
-
-
 def port_step(precision, jit, batch, classes):
     """A train-step and a predict closure of this port's model, as CRNN_training.py builds it."""
     import keras
     from crnn_model import CRNN, ctc_identity, time_steps
     from utils.optimizers import SGD
     keras.mixed_precision.set_global_policy(precision)
-    model, model_pred = CRNN((WIDTH, HEIGHT, 1), classes, sparse_ctc=not jit)
+    model, model_pred = CRNN((WIDTH, HEIGHT, 1), classes, sparse_ctc=jit is not True)  # as the CLI
     model.compile(loss={'ctc': ctc_identity}, jit_compile=jit,
                   optimizer=SGD(learning_rate=1e-4, decay=1e-6, momentum=0.9, nesterov=True, clipnorm=5))
     keras.mixed_precision.set_global_policy('float32')
@@ -114,7 +105,8 @@ def main(argv=None):
              '|---|---|---|---|---|---|---|']
     fwd = crnn_flops(WIDTH, args.classes)
     for batch_size in [int(b) for b in args.batch_sizes.split(',')]:
-        batch = random_batch(batch_size, 64, args.classes)
+        x, _ = random_lines(batch_size, 64, args.classes)  # the 256x32 lines bench_train.py uses
+        batch = x['image_input'], x['label_input'], x['label_length']
         steps = [original_step(k, batch, args.classes) if prec is None else port_step(prec, jit, batch, args.classes)
                  for _, prec, jit in settings]
         for train, predict in steps:  # warm-up: tracing, compilation

@@ -1,7 +1,12 @@
 """The shared entry point of the command-line tools."""
 
+import argparse
 import signal
 import sys
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """The docstring as written, and every flag's default after its help."""
 
 
 def _terminate(signum, frame):

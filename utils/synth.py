@@ -214,11 +214,8 @@ def parse_weights(spec, allowed):
     return tuple(out)
 
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """The docstring as written, and every flag's default after its help."""
-
-
 def parse_args(argv=None):
+    from utils.cli import HelpFormatter
     p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     a = p.add_argument
     a('--out', required=True, help='dataset folder (JSON + image folder)')
