@@ -99,9 +99,12 @@ def parse_args(argv=None):
     g('--scale-lr', action='store_true', help='multiply --lr by the number of replicas (linear scaling rule)')
     g('--cpu-devices', type=int, default=0, help='with --strategy mirrored: split the CPU into N devices (testing)')
     g = p.add_argument_group('speed').add_argument
-    g('--precision', choices=['float32', 'mixed_bfloat16', 'mixed_float16'], default='float32',
-      help='compute dtype; the classifier and CTC loss stay float32 (bf16: 2.3x on AVX512-BF16 CPUs, BENCHMARKS.md)')
-    g('--jit-compile', choices=['auto', 'on', 'off'], default='auto', help='XLA compilation of the train step')
+    g('--precision', choices=['auto', 'float32', 'mixed_bfloat16', 'mixed_float16'], default='auto',
+      help='compute dtype; the classifier and CTC loss stay float32. auto: bf16 where the hardware computes it '
+      'natively (AVX512-BF16/AMX CPUs, GPUs of compute capability >= 8.0), float32 elsewhere')
+    g('--jit-compile', choices=['auto', 'on', 'off'], default='auto',
+      help="XLA compilation of the train step. auto: Keras' choice on GPUs, off on the CPU (where the sparse CTC "
+      'op without XLA measured faster); --precision float32 --jit-compile off is the original exactly')
     args = p.parse_args(argv)
     if args.resume:
         from utils.quiet import import_keras
@@ -124,6 +127,7 @@ def main(argv=None):
     from utils.augment import AUGMENTATIONS, Augmenter, parse_setting
     from utils.distribute import is_chief, make_strategy, num_replicas, scope, worker_dir
     from utils.resume import check_resumable
+    from utils.precision import choose_jit, choose_precision, describe
     from utils.run import charset_for_weights, load_initial_weights, make_run_dir
     from utils.training import TrainingInterrupted, check_layer_names, signal_name
 
@@ -132,7 +136,11 @@ def main(argv=None):
     if args.resume:
         check_resumable(args.resume)
     keras.utils.set_random_seed(args.seed)
-    keras.mixed_precision.set_global_policy(args.precision)
+    backend = keras.backend.backend()
+    precision, precision_reason = choose_precision(args.precision, backend=backend)
+    jit, jit_reason = choose_jit(args.jit_compile, distributed=strategy is not None, backend=backend)
+    print(describe(precision, precision_reason, jit, jit_reason))
+    keras.mixed_precision.set_global_policy(precision)
 
     # data: one or more sources, each split on its own; --mix adds some of the original data to training
     split_seed = args.seed if args.random_split else None
@@ -173,7 +181,7 @@ def main(argv=None):
     with scope(strategy):
         model, model_pred = CRNN((None if buckets else width, args.height, 1), len(charset), gru=args.rnn == 'gru',
                                  cnn=args.rnn == 'cnn', sync_batchnorm=strategy is not None,
-                                 sparse_ctc=args.jit_compile != 'on')
+                                 sparse_ctc=jit is False)
     max_string_len = output_steps(width) if buckets else time_steps(model_pred)
     bucketing = dict(buckets=buckets, steps=output_steps) if buckets else {}
     batch_size = args.batch_size * replicas
@@ -201,7 +209,7 @@ def main(argv=None):
         checkdir = worker_dir(strategy)
     try:
         return _train(args, model, model_pred, charset, gen_train, gen_val, strategy, replicas, chief, checkdir,
-                      buckets, width)
+                      buckets, width, jit)
     except TrainingInterrupted as e:
         remove_if_no_weights(checkdir, chief and not args.resume)
         done = e.completed if e.completed is not None else 0
@@ -221,7 +229,8 @@ def remove_if_no_weights(checkdir, created):
         shutil.rmtree(checkdir, ignore_errors=True)
 
 
-def _train(args, model, model_pred, charset, gen_train, gen_val, strategy, replicas, chief, checkdir, buckets, width):
+def _train(args, model, model_pred, charset, gen_train, gen_val, strategy, replicas, chief, checkdir, buckets, width,
+           jit):
     """Everything from the run folder on: optimizer, compile, resume state, fit, final files."""
     import keras
     from crnn_model import ctc_identity
@@ -254,7 +263,7 @@ def _train(args, model, model_pred, charset, gen_train, gen_val, strategy, repli
             clip_after_all_reduce(optimizer)
         freeze_layers(model, comma_list(args.freeze), log=print)
         model.compile(loss={'ctc': ctc_identity}, optimizer=optimizer,
-                      jit_compile={'auto': 'auto', 'on': True, 'off': False}[args.jit_compile])
+                      jit_compile=jit)
 
     # resume state: weights, optimizer (momentum, schedule position), early stopping, best checkpoints
     best_only = []

@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 from bench.original_crnn import compile_original, keras2, original_crnn  # noqa: E402
 from bench.bench_train import random_lines  # noqa: E402
 from bench.report import write_section  # noqa: E402
+from utils.precision import choose_jit, choose_precision, describe  # noqa: E402
 
 WIDTH, HEIGHT = 256, 32
 
@@ -98,9 +99,14 @@ def main(argv=None):
     if k is None:
         print('tf_keras is not installed (pip install tf_keras): the original cannot be built, nothing measured')
         return 0
-    settings = [('original (Keras 2, tf_keras)', None, None), ('port, CLI defaults (float32)', 'float32', 'auto'),
+    settings = [('original (Keras 2, tf_keras)', None, None), ('port, float32 (the original setting)', 'float32', False),
                 ('port, float32 + XLA', 'float32', True), ('port, bf16', 'mixed_bfloat16', False),
                 ('port, bf16 + XLA', 'mixed_bfloat16', True)]
+    precision, why = choose_precision('auto')
+    jit, jit_why = choose_jit('auto')
+    settings = [(name + (' **= CLI default here**' if (prec, j) == (precision, jit) else ''), prec, j)
+                for name, prec, j in settings]
+    print('CLI default on this machine:', describe(precision, why, jit, jit_why))
     table = ['| setting | batch | train lines/s | vs original | predict lines/s | vs original | train share of peak |',
              '|---|---|---|---|---|---|---|']
     fwd = crnn_flops(WIDTH, args.classes)
@@ -123,7 +129,8 @@ def main(argv=None):
                 name, batch_size, train_rate, train_rate / rates[0][0], pred_rate, pred_rate / rates[0][1],
                 100 * 3 * fwd * train_rate / peak))
             print(table[-1], flush=True)
-    footer = ['', 'Same random batch of 256x32 lines, %d classes; median of %d rounds x %d steps, settings '
+    footer = ['', 'CLI default on this machine: %s.' % describe(precision, why, jit, jit_why),
+              '', 'Same random batch of 256x32 lines, %d classes; median of %d rounds x %d steps, settings '
               'alternating within each round. FLOPs per line (forward, analytic): %.2f G; training counted as 3x. '
               'bf16 settings are compared with twice the fp32 peak (AVX512-BF16).'
               % (args.classes, args.rounds, args.steps, fwd / 1e9)]

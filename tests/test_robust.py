@@ -24,7 +24,8 @@ ENV = dict(os.environ, PYTHONUNBUFFERED='1')
 
 def train_args(data, root, epochs, *extra):
     return ['--data-dir', data, '--epochs', str(epochs), '--batch-size', '2', '--steps-per-epoch', '2',
-            '--validation-steps', '1', '--metrics-steps', '0', '--checkpoint-root', root, '--workers', '1'] + list(extra)
+            '--validation-steps', '1', '--metrics-steps', '0', '--checkpoint-root', root, '--workers', '1',
+            '--precision', 'float32', '--jit-compile', 'off'] + list(extra)  # the original's exact speed setting
 
 
 def start(args):

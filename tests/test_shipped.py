@@ -37,10 +37,11 @@ def test_shipped_files():
 
 
 @pytest.mark.xdist_group('shipped')
-def test_shipped_model_reads_heldout_lines():
+@pytest.mark.parametrize('precision', ['float32', 'mixed_bfloat16'])  # bf16: CRNN_predict's auto on bf16 CPUs
+def test_shipped_model_reads_heldout_lines(precision):
     from CRNN_predict import recognize
     from utils.run import load_recognizer
-    model_pred, charset, size = load_recognizer()
+    model_pred, charset, size = load_recognizer(precision=precision)
     assert size == (None, 32) and model_pred.get_layer('dense1').weights[0].dtype == 'float32'
     gtu = GTUtility(LINES, verbose=False)
     paths = [os.path.join(gtu.image_path, n) for n in gtu.image_names]

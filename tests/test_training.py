@@ -60,9 +60,13 @@ def test_original_notebook_calls_train(aihub_dir, tmp_path):
     m2.load_weights(checkdir + '/weights.002.h5')
 
 
+# the original's exact speed setting: the 'auto' choice has its own tests (test_precision.py)
+ORIGINAL_SPEED = ['--precision', 'float32', '--jit-compile', 'off']
+
+
 def run_cli(args, cwd=ROOT, **kw):
     env = dict(os.environ, PYTHONUNBUFFERED='1')
-    return subprocess.run([sys.executable, os.path.join(ROOT, 'CRNN_training.py')] + args, cwd=cwd,
+    return subprocess.run([sys.executable, os.path.join(ROOT, 'CRNN_training.py')] + ORIGINAL_SPEED + args, cwd=cwd,
                           capture_output=True, text=True, env=env, timeout=300, **kw)
 
 
@@ -118,8 +122,8 @@ def test_cli_unknown_freeze_layer(aihub_dir, tmp_path):
 def test_sigterm_saves_weights_and_records_only_finished_epochs(aihub_dir, tmp_path):
     root = str(tmp_path / 'ck')
     env = dict(os.environ, PYTHONUNBUFFERED='1')
-    p = subprocess.Popen([sys.executable, os.path.join(ROOT, 'CRNN_training.py'), '--data-dir', aihub_dir,
-                          '--epochs', '1000', '--steps-per-epoch', '1', '--batch-size', '2', '--validation-steps', '1',
+    p = subprocess.Popen([sys.executable, os.path.join(ROOT, 'CRNN_training.py')] + ORIGINAL_SPEED +
+                         ['--data-dir', aihub_dir, '--epochs', '1000', '--steps-per-epoch', '1', '--batch-size', '2', '--validation-steps', '1',
                           '--checkpoint-root', root, '--keep-last', '2'], cwd=ROOT, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.time() + 240

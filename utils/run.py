@@ -146,11 +146,13 @@ def run_input_width(args):
     return int(args['width']) if str(args.get('width', '')).isdigit() else None
 
 
-def load_recognizer(run_dir=None, weights=None, charset=None, width=None, height=32, rnn='lstm'):
+def load_recognizer(run_dir=None, weights=None, charset=None, width=None, height=32, rnn='lstm', precision='float32'):
     """(model_pred, charset, (width, height)) from a run folder, a weights file
     and a charset file, or, given neither, the shipped model. ``width``: 0 or
     None for lines of any width (width None in the result); a run's args.json
-    gives its own width unless ``width`` is given."""
+    gives its own width unless ``width`` is given. ``precision``: the Keras
+    dtype policy the model computes in (the classifier stays float32)."""
+    import keras
     from crnn_model import CRNN
     from crnn_utils import load_charset
     if run_dir:
@@ -168,6 +170,11 @@ def load_recognizer(run_dir=None, weights=None, charset=None, width=None, height
         raise ValueError('give a run folder, or both a weights file and a charset file')
     charset = load_charset(charset)
     width = width or None
-    model_pred = CRNN((width, height, 1), len(charset), prediction_only=True, gru=rnn == 'gru', cnn=rnn == 'cnn')
+    previous = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy(precision)
+    try:
+        model_pred = CRNN((width, height, 1), len(charset), prediction_only=True, gru=rnn == 'gru', cnn=rnn == 'cnn')
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
     load_weights_h5(model_pred, weights)
     return model_pred, charset, (width, height)
