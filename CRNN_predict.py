@@ -6,12 +6,16 @@
     python CRNN_predict.py --weights w.h5 --charset charset.json --output out.csv images/
     python CRNN_predict.py --run checkpoints/<run> --data-dir . --types 문장
     python CRNN_predict.py --run checkpoints/<run> --export exported/
+    python CRNN_predict.py --page scan.png contract.pdf --output page.json --overlay boxes.png
 
 Recognition prints ``path<TAB>text`` per readable image; each unreadable one is
 an 'error:' line on stderr, and any makes the exit status 2. Evaluation prints
 which lines it scored (a run's own data: its validation split unless --split
 says otherwise), then CER, NED (edit distance / the longer of the two strings,
 in [0, 1]) and line accuracy; its last line is ``CER <x> NED <y> ACC <z>``.
+--page reads whole pages (crnn_page.py): the text of each, one detected line
+per output line in reading order (several pages: each after a '# <file> page
+<n>' line).
 """
 
 import argparse
@@ -61,24 +65,46 @@ def parse_args(argv=None):
     a('--formats', default='saved_model,onnx', help='export formats: saved_model, onnx, h5 (CRNN_weights_<name>.h5 in '
       "Keras 2's layout, float16, with CRNN_charset_<name>.json: how the shipped model is made)")
     a('--name', default='model', help='with --formats h5: the <name> of the weights and charset files')
+    a('--precision', choices=['auto', 'float32', 'mixed_bfloat16'], default='auto',
+      help='compute dtype of recognition (export is always float32); auto: bf16 where the hardware computes it '
+      'natively, as in training (2.3-2.5x the original on AVX512-BF16 CPUs, BENCHMARKS.md)')
+    a('--page', action='store_true', help='the inputs are pages (PNG/JPG/TIFF/PDF): find their text lines and '
+      'print each page as text')
+    a('--dpi', type=int, default=150, help='with --page: resolution PDF pages are rendered at')
+    a('--overlay', metavar='PNG', help='with --page: draw the found lines and their text on the page into this PNG '
+      '(several pages: _<n> added to the name)')
     a('--verbose', action='store_true', help="show TensorFlow's start-up log lines (hidden by default)")
     return p.parse_args(argv)
 
 
-def list_images(inputs):
+def list_images(inputs, extensions=IMAGE_EXTENSIONS):
     """Image files named or inside named folders, sorted per folder."""
     paths = []
     for item in inputs:
         if os.path.isdir(item):
-            found = sorted(os.path.join(item, f) for f in os.listdir(item) if f.lower().endswith(IMAGE_EXTENSIONS))
+            found = sorted(os.path.join(item, f) for f in os.listdir(item) if f.lower().endswith(extensions))
             if not found:
-                raise ValueError('no images (%s) in folder %s' % ('/'.join(IMAGE_EXTENSIONS), item))
+                raise ValueError('no images (%s) in folder %s' % ('/'.join(extensions), item))
             paths += found
         elif os.path.isfile(item):
             paths.append(item)
         else:
             raise ValueError('no such file or folder: %s' % item)
     return paths
+
+
+def predict_groups(model_pred, charset, groups, texts, confidences=None, batch_size=64, beam_width=0):
+    """Fill ``texts`` (and ``confidences``) at the positions of
+    crnn_data.group_by_width's groups, batch by batch."""
+    from crnn_utils import decode_batch, greedy_confidence
+    for positions, rows in groups.values():
+        for b in range(0, len(rows), batch_size):
+            probs = model_pred.predict_on_batch(rows[b:b + batch_size])
+            for j, text in zip(positions[b:b + batch_size], decode_batch(probs, charset, beam_width)):
+                texts[j] = text
+            if confidences is not None:
+                for j, c in zip(positions[b:b + batch_size], greedy_confidence(probs)):
+                    confidences[j] = float(c)
 
 
 def recognize(model_pred, charset, paths, input_size, batch_size=64, beam_width=0, progress=True, on_error=None):
@@ -89,7 +115,6 @@ def recognize(model_pred, charset, paths, input_size, batch_size=64, beam_width=
     reported there; without it the error is raised."""
     from tqdm import tqdm
     from crnn_data import load_inputs_any_width
-    from crnn_utils import decode_batch
     width, height = input_size
     texts = [None] * len(paths)
     bar = tqdm(total=len(paths), disable=not progress or len(paths) < 2 * batch_size, file=sys.stderr)
@@ -98,14 +123,22 @@ def recognize(model_pred, charset, paths, input_size, batch_size=64, beam_width=
         chunk = paths[start:start + chunk_size]
         report = None if on_error is None else (lambda j, e: on_error(start + j, e))
         groups = load_inputs_any_width(chunk, height, widths=(width,) if width else None, on_error=report)
-        for positions, rows in groups.values():
-            for b in range(0, len(rows), batch_size):
-                decoded = decode_batch(model_pred.predict_on_batch(rows[b:b + batch_size]), charset, beam_width)
-                for j, text in zip(positions[b:b + batch_size], decoded):
-                    texts[start + j] = text
+        chunk_texts = [None] * len(chunk)
+        predict_groups(model_pred, charset, groups, chunk_texts, batch_size=batch_size, beam_width=beam_width)
+        texts[start:start + len(chunk)] = chunk_texts
         bar.update(len(chunk))
     bar.close()
     return texts
+
+
+def recognize_images(model_pred, charset, images, input_size, batch_size=64, beam_width=0):
+    """(texts, confidences) of decoded line images (gray uint8 arrays), in order."""
+    from crnn_data import group_by_width
+    width, height = input_size
+    texts, confidences = [''] * len(images), [0.0] * len(images)
+    groups = group_by_width(enumerate(images), height, widths=(width,) if width else None)
+    predict_groups(model_pred, charset, groups, texts, confidences, batch_size, beam_width)
+    return texts, confidences
 
 
 def write_output(path, rows, fields):
@@ -123,6 +156,54 @@ def write_output(path, rows, fields):
             w = csv.writer(f)
             w.writerow(fields)
             w.writerows(rows)
+
+
+def overlay_path(path, number, many):
+    stem, ext = os.path.splitext(path)
+    return '%s_%d%s' % (stem, number, ext or '.png') if many else path
+
+
+def read_pages(args, model_pred, charset, size):
+    """--page: each page's text on stdout; notes and errors on stderr; exit status 2 if a file was unreadable."""
+    from crnn_page import PAGE_EXTENSIONS, PageReadError, draw_overlay, page_record, read_lines, read_page
+    from utils.atomic import write_text_atomic
+    from utils.synth import BUNDLED_FONT
+    pages, failed = [], 0
+    for path in list_images(args.inputs, PAGE_EXTENSIONS):
+        notes = []
+        try:
+            grays = read_page(path, args.dpi, notes=notes)
+        except PageReadError as e:
+            print('error: %s' % e, file=sys.stderr, flush=True)
+            failed += 1
+            continue
+        for note in notes:
+            print('note: %s: %s' % (path, note), file=sys.stderr)
+        pages += [(path, n, gray) for n, gray in enumerate(grays, 1)]
+    many = len(pages) > 1
+
+    def recognize_lines(images):
+        return recognize_images(model_pred, charset, images, size, args.batch_size, args.beam_width)
+
+    records = []
+    for path, n, gray in pages:
+        lines, angle = read_lines(gray, recognize_lines)
+        if many:
+            print('# %s page %d' % (path, n))
+        if not lines:
+            print('note: %s page %d: no text lines found' % (path, n), file=sys.stderr)
+        for line in lines:
+            print(line.text, flush=True)
+        records.append(page_record(path, n, gray, lines, angle))
+        if args.overlay:
+            draw_overlay(gray, lines, BUNDLED_FONT).save(overlay_path(args.overlay, len(records), many))
+    if args.output and records:
+        write_text_atomic(args.output, json.dumps({'pages': records}, ensure_ascii=False, indent=1))
+    if failed:
+        print('error: %d of %d files could not be read (listed above)' % (failed, failed + len(
+            {p for p, _, _ in pages})), file=sys.stderr)
+        return 2
+    return 0
 
 
 def evaluation_set(args):
@@ -154,13 +235,18 @@ def main(argv=None):
         raise ValueError('give image files/folders, --data-dir to evaluate, or --export DIR')
     from crnn_utils import recognition_metrics
     from utils.run import load_recognizer
-    model_pred, charset, size = load_recognizer(args.run, args.weights, args.charset, args.width, args.height)
+    from utils.precision import choose_precision
+    precision = 'float32' if args.export else choose_precision(args.precision)[0]
+    model_pred, charset, size = load_recognizer(args.run, args.weights, args.charset, args.width, args.height,
+                                                precision=precision)
     if args.export:
         from utils.export import export_recognizer
         for kind, path in export_recognizer(model_pred, charset, args.export, args.formats.split(','),
                                             args.name).items():
             print('%s\t%s' % (kind, path))
         return 0
+    if args.page:
+        return read_pages(args, model_pred, charset, size)
     failed = []
 
     def report(position, error):

@@ -116,28 +116,33 @@ def inference_width(shape, height, widths=INFERENCE_WIDTHS):
     return next((w for w in widths if w >= natural), widths[-1])
 
 
-def load_inputs_any_width(paths, height, grayscale=True, widths=INFERENCE_WIDTHS, on_error=None):
-    """Model input rows for the line images at ``paths``, grouped by width:
-    {width: (positions in ``paths``, float32 rows (n, width, height, C))}.
-    ``widths=(w,)``: one fixed width (longer lines squeezed into it).
-    ``on_error(position, ImageReadError)`` skips an unreadable file; without
-    it the error is raised."""
+def group_by_width(images, height, widths=INFERENCE_WIDTHS):
+    """Model input rows for (position, decoded line image) pairs, grouped by
+    input width: {width: (positions, float32 rows (n, width, height, C))}.
+    ``widths=(w,)``: one fixed width (longer lines squeezed into it)."""
     widths = widths or INFERENCE_WIDTHS
     groups = {}
-    for j, path in enumerate(paths):
-        try:
-            img = read_image(path, grayscale)
-        except ImageReadError as e:
-            if on_error is None:
-                raise
-            on_error(j, e)
-            continue
+    for j, img in images:
         width = inference_width(img.shape, height, widths) if len(widths) > 1 else widths[0]
-        row = prepare_line(img, width, height)[0].transpose(1, 0, 2)
         groups.setdefault(width, ([], []))
         groups[width][0].append(j)
-        groups[width][1].append(row)
+        groups[width][1].append(prepare_line(img, width, height)[0].transpose(1, 0, 2))
     return {w: (pos, np.stack(rows).astype(np.float32)) for w, (pos, rows) in sorted(groups.items())}
+
+
+def load_inputs_any_width(paths, height, grayscale=True, widths=INFERENCE_WIDTHS, on_error=None):
+    """group_by_width of the line images at ``paths`` (positions in ``paths``).
+    ``on_error(position, ImageReadError)`` skips an unreadable file; without
+    it the error is raised."""
+    def readable():
+        for j, path in enumerate(paths):
+            try:
+                yield j, read_image(path, grayscale)
+            except ImageReadError as e:
+                if on_error is None:
+                    raise
+                on_error(j, e)
+    return group_by_width(readable(), height, widths)
 
 
 def squeeze_factors(image_sizes, width, height):

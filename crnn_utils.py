@@ -176,6 +176,15 @@ def greedy_decode_ids(probs):
     return [row[k] for row, k in zip(best, keep)]
 
 
+def greedy_confidence(probs):
+    """Per sample, the mean probability of the characters greedy decoding
+    emits (of its best path where it emits none): a 0..1 certainty."""
+    probs = np.asarray(probs)
+    best = probs.max(axis=-1)
+    emitted = np.argmax(probs, axis=-1) != probs.shape[-1] - 1
+    return np.array([b[e].mean() if e.any() else b.mean() for b, e in zip(best, emitted)], np.float32)
+
+
 def greedy_decode(probs, charset):
     """Greedy CTC decoding of a batch of softmax outputs into strings."""
     if np.shape(probs)[-1] != len(charset):

@@ -48,6 +48,7 @@ def main(argv=None):
     p.add_argument('--run', help='run folder (default: the shipped model)')
     p.add_argument('--weights')
     p.add_argument('--charset')
+    p.add_argument('--precision', default='auto', help='as CRNN_predict.py --precision')
     p.add_argument('--no-tesseract', action='store_true', help='only this project\'s model')
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)
@@ -55,7 +56,9 @@ def main(argv=None):
     import_keras()
     from CRNN_predict import recognize
     from utils.run import load_recognizer
-    model_pred, charset, size = load_recognizer(args.run, args.weights, args.charset)
+    from utils.precision import choose_precision
+    model_pred, charset, size = load_recognizer(args.run, args.weights, args.charset,
+                                                precision=choose_precision(args.precision)[0])
     model_name = args.run or args.weights or 'shipped CRNN_weights_korean_v1.h5'
     use_tess = not args.no_tesseract and shutil.which('tesseract')
     rows = []

@@ -1,0 +1,313 @@
+"""Text lines of a printed page: deskew, binarize, drop ruling lines, cut the
+page into lines in reading order, and crop each line for the CRNN.
+
+A classical line finder for clean printed documents (contracts, forms): no
+training, pure functions of numpy images. The stages, each usable alone:
+
+    gray = read_page(path)[0]                # PNG/JPG/TIFF, or PDF pages
+    mask = binarize(gray)                    # ink = 1, uneven background removed
+    angle = estimate_skew(mask)              # degrees, within +-5
+    lines = find_lines(gray)                 # [PageLine] in reading order
+    crops = [crop_line(g, l) for l in lines] # line images for the recognizer
+
+Reading order comes from a recursive XY-cut of the deskewed ink: a region is
+split at its widest blank gap (column gaps count 1.5x, so columns are read
+before their rows), ruling lines of tables are hard cuts, and a region with no
+gap left is one line.
+"""
+import os
+import re
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+MAX_SKEW = 5.0
+MAX_PIXELS = 40_000_000  # larger scans are downscaled (an A4 page at 600 dpi has 35 MP)
+PDF_DPI = 150
+PAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.pdf')
+COLUMN_PREFERENCE = 1.5
+
+
+class PageReadError(ValueError):
+    """A page file that cannot be read: missing, not an image, a PDF without pages."""
+
+
+@dataclass
+class PageLine:
+    """One text line: its box in the deskewed page, the same box as a polygon
+    in the page's own pixels, and (once recognized) its text and confidence."""
+    box: tuple  # x0, y0, x1, y1 in the deskewed page
+    polygon: list  # 4 [x, y] corners in page pixels, clockwise from top-left
+    text: str = ''
+    confidence: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+def _downscale(gray, max_pixels, notes):
+    pixels = gray.shape[0] * gray.shape[1]
+    if pixels <= max_pixels:
+        return gray
+    f = (max_pixels / pixels) ** 0.5
+    size = (max(1, int(gray.shape[1] * f)), max(1, int(gray.shape[0] * f)))
+    notes.append('page of %dx%d px downscaled to %dx%d (over %d MP)' % (gray.shape[1], gray.shape[0], size[0],
+                                                                       size[1], max_pixels // 1_000_000))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+
+
+def read_page(path, dpi=PDF_DPI, max_pixels=MAX_PIXELS, notes=None):
+    """Gray uint8 pages of an image file (one, or each frame of a TIFF) or a
+    PDF (each page rendered at ``dpi``). Pages over ``max_pixels`` are
+    downscaled, with a line added to ``notes``. Raises PageReadError."""
+    notes = [] if notes is None else notes
+    if not os.path.isfile(path):
+        raise PageReadError('%s: no such file' % path)
+    if path.lower().endswith('.pdf'):
+        pages = _read_pdf(path, dpi, max_pixels)
+    else:
+        ok, frames = cv2.imreadmulti(path, flags=cv2.IMREAD_GRAYSCALE)
+        if not ok or not frames:
+            raise PageReadError('%s: not a readable image (PNG, JPG, TIFF, BMP or PDF)' % path)
+        pages = list(frames)
+    return [_downscale(p, max_pixels, notes) for p in pages]
+
+
+def _read_pdf(path, dpi, max_pixels):
+    import pypdfium2 as pdfium
+    try:
+        pdf = pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as e:
+        with open(path, 'rb') as f:
+            head = f.read(1 << 20)
+        if head.startswith(b'%PDF') and re.search(rb'/Type\s*/Pages\b[^>]*/Count\s+0\b', head):
+            raise PageReadError('%s: the PDF has no pages' % path) from None  # PDFium refuses empty page trees
+        raise PageReadError('%s: not a readable PDF (%s)' % (path, e)) from None
+    if len(pdf) == 0:
+        raise PageReadError('%s: the PDF has no pages' % path)
+    pages = []
+    for page in pdf:
+        w, h = page.get_size()  # points, 1/72 inch
+        scale = min(dpi / 72.0, (max_pixels / max(1.0, w * h)) ** 0.5)
+        pages.append(np.asarray(page.render(scale=scale, grayscale=True).to_pil().convert('L')))
+    return pages
+
+
+def binarize(gray, background_kernel=31):
+    """Ink mask (uint8 0/1): each pixel against its local paper brightness (a
+    max filter wider than any stroke), so shading and uneven scans drop out,
+    then Otsu's threshold, never above 75% of the paper's brightness."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (background_kernel, background_kernel))
+    background = cv2.dilate(gray, kernel).astype(np.float32)
+    norm = np.clip(gray.astype(np.float32) / np.maximum(background, 1.0) * 255.0, 0, 255).astype(np.uint8)
+    otsu, _ = cv2.threshold(norm, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return (norm <= min(otsu, 0.75 * 255)).astype(np.uint8)  # Otsu's dark class: <= its threshold
+
+
+def remove_specks(mask, min_area=4):
+    """The mask without connected components of fewer than ``min_area`` pixels (scan noise)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    keep = np.zeros(n, np.uint8)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_area
+    return keep[labels]
+
+
+def estimate_skew(mask, max_angle=MAX_SKEW):
+    """Skew of the text lines in degrees (positive: turned counter-clockwise,
+    as cv2.getRotationMatrix2D turns): the angle whose row projection of the
+    ink is the sharpest, found coarse (0.25 deg) then fine (0.02 deg)."""
+    ys, xs = np.nonzero(mask)
+    if len(xs) < 50:
+        return 0.0
+    if len(xs) > 200_000:
+        pick = np.random.default_rng(0).choice(len(xs), 200_000, replace=False)
+        xs, ys = xs[pick], ys[pick]
+    xs = xs - mask.shape[1] / 2.0
+    ys = ys - mask.shape[0] / 2.0
+
+    def sharpness(deg):
+        t = np.deg2rad(deg)
+        rows = np.round(ys * np.cos(t) + xs * np.sin(t)).astype(np.int64)
+        step = np.diff(np.bincount(rows - rows.min()).astype(np.float64))
+        return float(np.dot(step, step))  # sharp line edges: the rows' ink changes most at the right angle
+
+    coarse = np.arange(-max_angle, max_angle + 1e-9, 0.25)
+    best = coarse[int(np.argmax([sharpness(a) for a in coarse]))]
+    fine = np.arange(best - 0.25, best + 0.25 + 1e-9, 0.02)
+    return float(np.round(fine[int(np.argmax([sharpness(a) for a in fine]))], 2))
+
+
+def rotation(shape, angle):
+    """The 2x3 affine that undoes a skew of ``angle`` degrees of an image of ``shape`` (about its centre)."""
+    h, w = shape[:2]
+    return cv2.getRotationMatrix2D((w / 2.0, h / 2.0), -angle, 1.0)
+
+
+def deskew(img, angle, border=255):
+    """``img`` turned back by its skew of ``angle`` degrees about its centre, same size, ``border`` outside."""
+    if angle == 0:
+        return img
+    interpolation = cv2.INTER_NEAREST if img.dtype != np.uint8 or img.max() <= 1 else cv2.INTER_LINEAR
+    return cv2.warpAffine(img, rotation(img.shape, angle), (img.shape[1], img.shape[0]), flags=interpolation,
+                          borderValue=border)
+
+
+def text_height(mask):
+    """Typical glyph height in pixels: the median height of the ink's
+    components that look like glyphs or glyph parts (0 without ink)."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    h, w = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
+    glyph = (h >= 4) & (h < 200) & (w < 5 * h)
+    return float(np.median(h[glyph])) if glyph.any() else 0.0
+
+
+def find_rules(mask, height):
+    """(horizontal, vertical) masks of ruling lines: straight ink runs at
+    least 4 glyph heights long, which text never makes."""
+    length = max(20, int(4 * height))
+    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))  # bridge scan noise in a rule
+    horizontal = cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
+    vertical = cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
+    grow = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
+    return cv2.dilate(horizontal, grow), cv2.dilate(vertical, grow)
+
+
+def _gaps(profile, hard):
+    """Interior blank runs of a 1-D ink profile (trimmed: ink at both ends): [(start, end, hard)], end exclusive."""
+    edges = np.flatnonzero(np.diff(profile.astype(np.int8)))  # ink->blank at i: blank starts at i+1
+    starts, ends = edges[0::2] + 1, edges[1::2] + 1
+    return [(int(s), int(e), bool(hard[s:e].any())) for s, e in zip(starts, ends)]
+
+
+def xy_cut(text, h_rules, v_rules, min_column_gap, min_row_gap=1):
+    """Boxes (x0, y0, x1, y1) of the text's lines in reading order: regions cut
+    at hard gaps (a ruling line across the region; rows before columns, as a
+    table is read) first, else at the widest
+    gap, column gaps weighted 1.5x. A column gap is at least ``min_column_gap``
+    wide and, in a band no taller than a line, 1.2x its height; a row gap at least
+    ``min_row_gap`` high (narrower ones part a syllable from its final consonant)."""
+    out, stack = [], [(0, 0, text.shape[1], text.shape[0])]
+    while stack:
+        x0, y0, x1, y1 = stack.pop()
+        sub = text[y0:y1, x0:x1]
+        rows, cols = sub.any(axis=1), sub.any(axis=0)
+        if not rows.any():
+            continue
+        top, bottom = int(np.argmax(rows)), len(rows) - int(np.argmax(rows[::-1]))
+        left, right = int(np.argmax(cols)), len(cols) - int(np.argmax(cols[::-1]))
+        x0, y0, x1, y1 = x0 + left, y0 + top, x0 + right, y0 + bottom
+        sub = text[y0:y1, x0:x1]
+        rows, cols = sub.any(axis=1), sub.any(axis=0)
+        hard_rows = h_rules[y0:y1, x0:x1].sum(axis=1) >= 0.8 * (x1 - x0)
+        hard_cols = v_rules[y0:y1, x0:x1].sum(axis=0) >= 0.8 * (y1 - y0)
+        row_gaps = [g for g in _gaps(rows, hard_rows) if g[2] or g[1] - g[0] >= min_row_gap]
+        bands = np.diff([0] + [v for s, e, _ in row_gaps for v in (s, e)] + [len(rows)])[0::2]
+        # in one line, even a big title's, a word gap is no column gap; a taller band is lines of two columns
+        column_gap = max(min_column_gap, 1.2 * bands.max()) if bands.max() <= 2 * min_column_gap else min_column_gap
+        cuts = [(hard, False, (e - s) * COLUMN_PREFERENCE, 'v', s, e) for s, e, hard in _gaps(cols, hard_cols)
+                if hard or e - s >= column_gap]
+        cuts += [(hard, hard, e - s, 'h', s, e) for s, e, hard in row_gaps]  # a table: rows before cells
+        if not cuts:
+            out.append((x0, y0, x1, y1))
+            continue
+        _, _, _, axis, s, e = max(cuts)
+        if axis == 'h':
+            first, second = (x0, y0, x1, y0 + s), (x0, y0 + e, x1, y1)
+        else:
+            first, second = (x0, y0, x0 + s, y1), (x0 + e, y0, x1, y1)
+        stack += [second, first]  # the first (top or left) part is read first
+    return out
+
+
+def _polygon(box, matrix_inverse):
+    x0, y0, x1, y1 = box
+    corners = np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]], np.float64)
+    return np.round(corners @ matrix_inverse.T, 1).tolist()
+
+
+def find_lines(gray, max_skew=MAX_SKEW):
+    """(lines, angle): the page's text lines in reading order and its skew in degrees."""
+    mask = remove_specks(binarize(gray))
+    angle = estimate_skew(mask, max_skew)
+    upright = deskew(mask, angle, border=0)
+    height = text_height(upright)
+    if height == 0:
+        return [], angle
+    h_rules, v_rules = find_rules(upright, height)
+    text = remove_specks(np.where(h_rules | v_rules, 0, upright).astype(np.uint8), min_area=max(4, int(0.01 * height * height)))
+    # what is left of rules where text touched them is thinner or flatter than any glyph
+    boxes = [b for b in xy_cut(text, h_rules, v_rules, 1.5 * height, max(2, 0.3 * height))
+             if b[3] - b[1] >= 0.5 * height and b[2] - b[0] >= 0.3 * height]
+    inverse = cv2.invertAffineTransform(rotation(gray.shape, angle))
+    pad = max(2, int(0.15 * height))
+    lines = []
+    for x0, y0, x1, y1 in boxes:
+        padded = (max(0, x0 - pad), max(0, y0 - pad), min(gray.shape[1], x1 + pad), min(gray.shape[0], y1 + pad))
+        lines.append(PageLine(box=padded, polygon=_polygon(padded, inverse)))
+    return lines, angle
+
+
+def crop_line(upright_gray, line):
+    """The line's image (gray uint8) from the deskewed page."""
+    x0, y0, x1, y1 = line.box
+    return upright_gray[y0:y1, x0:x1]
+
+
+def page_text(lines):
+    """The page as text: one line per detected line, in reading order."""
+    return '\n'.join(line.text for line in lines)
+
+
+def polygon_iou(a, b):
+    """Intersection over union of two convex polygons ([[x, y], ...])."""
+    a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    inter, _ = cv2.intersectConvexConvex(a, b)
+    union = cv2.contourArea(a) + cv2.contourArea(b) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def match_lines(found, truth, threshold=0.5):
+    """(recall, precision) of found line polygons against true ones: a one-to-one
+    greedy matching of pairs with IoU >= ``threshold``, best pairs first."""
+    pairs = sorted(((polygon_iou(f, t), i, j) for i, f in enumerate(found) for j, t in enumerate(truth)
+                    if abs(np.mean(np.asarray(f)[:, 1]) - np.mean(np.asarray(t)[:, 1])) < 200), reverse=True)
+    used_f, used_t = set(), set()
+    for iou, i, j in pairs:
+        if iou >= threshold and i not in used_f and j not in used_t:
+            used_f.add(i)
+            used_t.add(j)
+    return (len(used_t) / len(truth) if truth else 1.0), (len(used_f) / len(found) if found else 1.0)
+
+
+def read_lines(gray, recognize, max_skew=MAX_SKEW):
+    """(lines with text and confidence, skew in degrees) of a gray page:
+    find_lines, each line cropped from the deskewed page, then
+    ``recognize(images) -> (texts, confidences)``. Lines read as empty
+    (specks, stray marks) are left out."""
+    lines, angle = find_lines(gray, max_skew)
+    if not lines:
+        return [], angle
+    upright = deskew(gray, angle)
+    texts, confidences = recognize([crop_line(upright, line) for line in lines])
+    for line, text, confidence in zip(lines, texts, confidences):
+        line.text, line.confidence = text.strip(), round(float(confidence), 4)
+    return [line for line in lines if line.text], angle
+
+
+def page_record(source, number, gray, lines, angle):
+    """The JSON record of one page: its size, skew and lines (polygon in page pixels, text, confidence)."""
+    return dict(source=source, page=number, width=int(gray.shape[1]), height=int(gray.shape[0]), skew=angle,
+                lines=[dict(polygon=line.polygon, text=line.text, confidence=line.confidence) for line in lines])
+
+
+def draw_overlay(gray, lines, font_path, color=(220, 0, 0)):
+    """An RGB picture of the page with each line's box and recognized text, for a person to check."""
+    from PIL import Image, ImageDraw, ImageFont
+    img = Image.fromarray(gray).convert('RGB')
+    draw = ImageDraw.Draw(img)
+    for line in lines:
+        poly = [tuple(p) for p in line.polygon]
+        draw.polygon(poly, outline=color)
+        size = max(10, int(0.45 * (poly[3][1] - poly[0][1])))
+        font = ImageFont.truetype(font_path, size)
+        draw.text((poly[0][0], poly[0][1] - size - 2), line.text, font=font, fill=(0, 60, 220))
+    return img

@@ -1,0 +1,154 @@
+"""Page reading: line finding on rendered pages with known line boxes, and CRNN_predict.py --page end to end."""
+import json
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from crnn_page import (PageReadError, binarize, estimate_skew, find_lines, match_lines, polygon_iou, read_page,
+                       remove_specks)
+from crnn_utils import edit_distance
+from utils.synth import find_fonts
+from utils.synth_page import render_page
+from utils.synth_text import HELDOUT_CORPUS, read_corpus
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PAGES = os.path.join(ROOT, 'pages')
+needs_fonts = pytest.mark.skipif(not find_fonts(heldout=True), reason='Debian Korean fonts not installed (README)')
+
+
+def page(seed, **kw):
+    return render_page(seed, find_fonts(heldout=True), read_corpus(HELDOUT_CORPUS), **kw)
+
+
+def order_of_matches(found, truth):
+    """Indices of the true lines that found lines match (IoU >= 0.5), in the found order."""
+    out = []
+    for f in found:
+        scores = [polygon_iou(f, t['polygon']) for t in truth]
+        if max(scores) >= 0.5:
+            out.append(int(np.argmax(scores)))
+    return out
+
+
+@needs_fonts
+@pytest.mark.parametrize('seed, columns, angle', [(1, 1, 4.5), (2, 1, -3.0), (3, 2, 2.0), (4, 2, -0.7)])
+def test_lines_found_in_reading_order(seed, columns, angle):
+    """Skewed one- and two-column pages with a ruled table: every line found once, in reading order."""
+    gray, truth, _ = page(seed, columns=columns, angle=angle)
+    lines, skew = find_lines(gray)
+    assert abs(skew - angle) < 0.2
+    recall, precision = match_lines([line.polygon for line in lines], [t['polygon'] for t in truth])
+    assert recall >= 0.97 and precision >= 0.97, (recall, precision)
+    order = order_of_matches([line.polygon for line in lines], truth)
+    assert order == sorted(order)  # columns left to right, table rows top to bottom, cells left to right
+
+
+def test_iou_and_matching():
+    a = [[0, 0], [10, 0], [10, 10], [0, 10]]
+    b = [[5, 0], [15, 0], [15, 10], [5, 10]]
+    assert polygon_iou(a, a) == pytest.approx(1.0) and polygon_iou(a, b) == pytest.approx(1 / 3)
+    assert match_lines([a], [a, b]) == (0.5, 1.0)
+    assert match_lines([a, a], [a]) == (1.0, 0.5)  # one to one: a duplicate is a false positive
+
+
+def test_blank_and_ruled_pages_have_no_lines():
+    """Uneven light and noise, or ruling lines alone, are not text."""
+    rng = np.random.default_rng(0)
+    h, w = 1000, 800
+    light = np.linspace(150, 250, w)[None, :] * np.ones((h, 1))
+    blank = np.clip(light + rng.normal(0, 6, (h, w)), 0, 255).astype(np.uint8)
+    assert find_lines(blank)[0] == []
+    assert remove_specks(binarize(blank)).sum() < 50
+    grid = blank.copy()
+    for y in range(100, 900, 60):
+        grid[y:y + 2, 100:700] = 30
+    for x in (100, 300, 700):
+        grid[100:882, x:x + 2] = 30
+    assert find_lines(grid)[0] == []
+
+
+def test_skew_of_a_blank_page_is_zero():
+    assert estimate_skew(np.zeros((100, 100), np.uint8)) == 0.0
+
+
+def test_read_page_errors_and_downscale(tmp_path):
+    bad = tmp_path / 'scan.png'
+    bad.write_text('not an image')
+    with pytest.raises(PageReadError, match='scan.png: not a readable image'):
+        read_page(str(bad))
+    with pytest.raises(PageReadError, match='no such file'):
+        read_page(str(tmp_path / 'missing.png'))
+    big = tmp_path / 'big.png'
+    cv2.imwrite(str(big), np.full((3000, 2000), 255, np.uint8))
+    notes = []
+    [gray] = read_page(str(big), max_pixels=1_500_000, notes=notes)
+    assert gray.shape[0] * gray.shape[1] <= 1_500_000 and 'downscaled' in notes[0]
+
+
+def empty_pdf(path):
+    """A valid PDF whose page tree has no pages."""
+    body, offsets = b'%PDF-1.4\n', []
+    for i, obj in enumerate([b'<< /Type /Catalog /Pages 2 0 R >>', b'<< /Type /Pages /Kids [] /Count 0 >>'], 1):
+        offsets.append(len(body))
+        body += b'%d 0 obj\n%s\nendobj\n' % (i, obj)
+    xref = len(body)
+    body += b'xref\n0 3\n0000000000 65535 f \n' + b''.join(b'%010d 00000 n \n' % o for o in offsets)
+    body += b'trailer\n<< /Size 3 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n' % xref
+    with open(path, 'wb') as f:
+        f.write(body)
+    return str(path)
+
+
+def test_pdf_pages_are_rendered_at_the_dpi(tmp_path):
+    from PIL import Image
+    jpg = Image.open(os.path.join(PAGES, 'contract_page1.jpg'))
+    pdf = str(tmp_path / 'two.pdf')
+    jpg.save(pdf, save_all=True, append_images=[jpg], resolution=150.0)
+    pages = read_page(pdf, dpi=150)
+    assert len(pages) == 2 and abs(pages[0].shape[1] - jpg.width) <= 1 and abs(pages[0].shape[0] - jpg.height) <= 1
+    with pytest.raises(PageReadError, match='empty.pdf: the PDF has no pages'):
+        read_page(empty_pdf(tmp_path / 'empty.pdf'))
+    (tmp_path / 'cut.pdf').write_bytes(open(pdf, 'rb').read()[:300])
+    with pytest.raises(PageReadError, match='cut.pdf: not a readable PDF'):
+        read_page(str(tmp_path / 'cut.pdf'))
+
+
+def predict(*args):
+    return subprocess.run([sys.executable, os.path.join(ROOT, 'CRNN_predict.py'), '--page'] + list(args), cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_reads_a_page_with_the_shipped_model(tmp_path):
+    """The bundled sample page: its text on stdout, boxes and confidences in JSON, an overlay to look at."""
+    out, overlay = str(tmp_path / 'page.json'), str(tmp_path / 'boxes.png')
+    r = predict(os.path.join(PAGES, 'contract_page1.jpg'), '--output', out, '--overlay', overlay)
+    assert r.returncode == 0, r.stderr[-2000:]
+    [record] = json.load(open(out, encoding='utf-8'))['pages']
+    assert r.stdout.splitlines() == [line['text'] for line in record['lines']]
+    truth = json.load(open(os.path.join(PAGES, 'contract_page1.json'), encoding='utf-8'))
+    recall, precision = match_lines([line['polygon'] for line in record['lines']],
+                                    [t['polygon'] for t in truth['lines']])
+    assert recall >= 0.97 and precision >= 0.97
+    assert all(0 < line['confidence'] <= 1 for line in record['lines'])
+    cer = edit_distance(truth['text'], r.stdout.rstrip('\n')) / len(truth['text'])
+    assert cer < 0.25, cer  # the shipped model on unseen fonts and text; line finding alone would not get here
+    assert cv2.imread(overlay).shape[:2] == (record['height'], record['width'])
+
+
+def test_cli_bad_pages(tmp_path):
+    blank = str(tmp_path / 'blank.png')
+    cv2.imwrite(blank, np.full((400, 300), 240, np.uint8))
+    r = predict(blank)
+    assert r.returncode == 0 and r.stdout == '' and 'no text lines found' in r.stderr
+    bad = tmp_path / 'broken.jpg'
+    bad.write_bytes(b'\xff\xd8 truncated')
+    empty = empty_pdf(tmp_path / 'empty.pdf')
+    for path, message in ((str(bad), 'broken.jpg: not a readable image'), (empty, 'empty.pdf: the PDF has no pages')):
+        r = predict(path, '--output', str(tmp_path / 'out.json'))
+        errors = [line for line in r.stderr.splitlines() if line.startswith('error:')]
+        assert r.returncode == 2 and message in errors[0] and r.stdout == ''
+        assert not os.path.exists(tmp_path / 'out.json')  # nothing read, nothing written
