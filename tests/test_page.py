@@ -152,3 +152,32 @@ def test_cli_bad_pages(tmp_path):
         errors = [line for line in r.stderr.splitlines() if line.startswith('error:')]
         assert r.returncode == 2 and message in errors[0] and r.stdout == ''
         assert not os.path.exists(tmp_path / 'out.json')  # nothing read, nothing written
+
+
+@needs_fonts
+def test_synth_page_cli_is_deterministic(tmp_path):
+    """Same seed, same pages: PNG bytes and ground truth (lines in reading order, polygons inside the page)."""
+    for out in ('a', 'b'):
+        r = subprocess.run([sys.executable, '-m', 'utils.synth_page', '--out', str(tmp_path / out), '--count', '1',
+                            '--seed', '5', '--heldout'], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+    a, b = (tmp_path / d / 'page_0001.png' for d in ('a', 'b'))
+    assert a.read_bytes() == b.read_bytes()
+    truth = json.load(open(tmp_path / 'a' / 'page_0001.json', encoding='utf-8'))
+    assert truth['text'] == '\n'.join(line['text'] for line in truth['lines']) and len(truth['lines']) > 20
+    corners = np.array([line['polygon'] for line in truth['lines']])
+    assert corners.min() >= 0 and corners[..., 0].max() < 1240 and corners[..., 1].max() < 1754
+
+
+def test_cli_reads_every_page_of_a_pdf(tmp_path):
+    """Two pages: each page's text after a '# <file> page <n>' line, one overlay per page."""
+    from PIL import Image
+    jpg = Image.open(os.path.join(PAGES, 'contract_page2.jpg'))
+    pdf = str(tmp_path / 'contract.pdf')
+    jpg.save(pdf, save_all=True, append_images=[jpg.rotate(180)], resolution=150.0)
+    r = predict(pdf, '--overlay', str(tmp_path / 'boxes.png'))
+    assert r.returncode == 0, r.stderr[-2000:]
+    headers = [line for line in r.stdout.splitlines() if line.startswith('# ')]
+    assert headers == ['# %s page 1' % pdf, '# %s page 2' % pdf]
+    first = r.stdout.split(headers[1])[0].splitlines()[1:]
+    assert len(first) >= 40 and os.path.exists(tmp_path / 'boxes_1.png') and os.path.exists(tmp_path / 'boxes_2.png')
