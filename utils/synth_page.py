@@ -198,7 +198,7 @@ def write_pages(out, count, seed, heldout=False, columns=None, max_angle=3.0, ex
     for k in range(count):
         page, lines, settings = render_page(seed * 100_003 + k, fonts, paragraphs, columns, max_angle)
         stem = os.path.join(out, 'page_%04d' % (k + 1))
-        cv2.imwrite(stem + ext, page, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        cv2.imwrite(stem + ext, page, [cv2.IMWRITE_JPEG_QUALITY, 90] if ext == '.jpg' else [])
         with open(stem + '.json', 'w', encoding='utf-8') as f:
             json.dump(dict(text='\n'.join(l['text'] for l in lines), lines=lines, **settings), f,
                       ensure_ascii=False, indent=1)
