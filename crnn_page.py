@@ -233,7 +233,8 @@ def find_lines(gray, max_skew=MAX_SKEW):
     if height == 0:
         return [], angle
     h_rules, v_rules = find_rules(upright, height)
-    text = remove_specks(np.where(h_rules | v_rules, 0, upright).astype(np.uint8), min_area=max(4, int(0.01 * height * height)))
+    text = np.where(h_rules | v_rules, 0, upright).astype(np.uint8)
+    text = remove_specks(text, min_area=max(4, int(0.01 * height * height)))
     # what is left of rules where text touched them is thinner or flatter than any glyph
     boxes = [b for b in xy_cut(text, h_rules, v_rules, 1.5 * height, max(2, 0.3 * height))
              if b[3] - b[1] >= 0.5 * height and b[2] - b[0] >= 0.3 * height]

@@ -74,7 +74,8 @@ def cer_parity(args):
     for name, loss, cers, seconds in rows:
         table.append('| %s | loss | %s | %.0f s |' % (name, ' | '.join('%.2f' % v for v in loss), seconds))
         table.append('| | val CER | %s | |' % ' | '.join('%.3f' % v for v in cers))
-    table += ['', 'From scratch, same seed and batches: bundled data (%d training lines, CER on the %d validation lines), '
+    table += ['', 'From scratch, same seed and batches: bundled data (%d training lines, CER on the %d validation '
+              'lines), '
               '%d classes, input %dx32, batch %d, Adam 1e-3, clipnorm 5. Loss: mean of each block of %d steps. '
               'CLI default on this machine: %s.' % (train.num_samples, val.num_samples, len(charset), args.width,
                                                    args.batch_size, args.block, describe(precision, why, jit, jit_why))]
