@@ -4,7 +4,9 @@
     nohup python CRNN_training.py --experiment crnn_korean_v1 &
 
 Defaults reproduce the original's run (256x32, batch 128, SGD lr 1e-4 with
-decay 1e-6, momentum 0.9, Nesterov, clipnorm 5, 8:2 split, patience 25).
+decay 1e-6, momentum 0.9, Nesterov, clipnorm 5, 8:2 split, patience 25),
+computed in bf16 where the hardware does it natively (--precision float32
+--jit-compile off: exactly the original's arithmetic).
 """
 
 import argparse
