@@ -200,8 +200,9 @@ def read_pages(args, model_pred, charset, size):
     if args.output and records:
         write_text_atomic(args.output, json.dumps({'pages': records}, ensure_ascii=False, indent=1))
     if failed:
-        print('error: %d of %d files could not be read (listed above)' % (failed, failed + len(
-            {p for p, _, _ in pages})), file=sys.stderr)
+        files = failed + len({p for p, _, _ in pages})
+        if files > 1:
+            print('error: %d of %d files could not be read (listed above)' % (failed, files), file=sys.stderr)
         return 2
     return 0
 

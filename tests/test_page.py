@@ -150,7 +150,7 @@ def test_cli_bad_pages(tmp_path):
     for path, message in ((str(bad), 'broken.jpg: not a readable image'), (empty, 'empty.pdf: the PDF has no pages')):
         r = predict(path, '--output', str(tmp_path / 'out.json'))
         errors = [line for line in r.stderr.splitlines() if line.startswith('error:')]
-        assert r.returncode == 2 and message in errors[0] and r.stdout == ''
+        assert r.returncode == 2 and len(errors) == 1 and message in errors[0] and r.stdout == ''
         assert not os.path.exists(tmp_path / 'out.json')  # nothing read, nothing written
 
 
