@@ -17,7 +17,7 @@ gap left is one line.
 """
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -41,7 +41,6 @@ class PageLine:
     polygon: list  # 4 [x, y] corners in page pixels, clockwise from top-left
     text: str = ''
     confidence: float = 0.0
-    extra: dict = field(default_factory=dict)
 
 
 def _downscale(gray, max_pixels, notes):
@@ -142,13 +141,13 @@ def rotation(shape, angle):
     return cv2.getRotationMatrix2D((w / 2.0, h / 2.0), -angle, 1.0)
 
 
-def deskew(img, angle, border=255):
-    """``img`` turned back by its skew of ``angle`` degrees about its centre, same size, ``border`` outside."""
+def deskew(img, angle, border=255, nearest=False):
+    """``img`` turned back by its skew of ``angle`` degrees about its centre, same size, ``border`` outside;
+    ``nearest`` for masks, whose pixels must stay 0 or 1."""
     if angle == 0:
         return img
-    interpolation = cv2.INTER_NEAREST if img.dtype != np.uint8 or img.max() <= 1 else cv2.INTER_LINEAR
-    return cv2.warpAffine(img, rotation(img.shape, angle), (img.shape[1], img.shape[0]), flags=interpolation,
-                          borderValue=border)
+    return cv2.warpAffine(img, rotation(img.shape, angle), (img.shape[1], img.shape[0]), borderValue=border,
+                          flags=cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR)
 
 
 def text_height(mask):
@@ -218,17 +217,18 @@ def xy_cut(text, h_rules, v_rules, min_column_gap, min_row_gap=1):
     return out
 
 
-def _polygon(box, matrix_inverse):
+def box_polygon(box, matrix):
+    """The corners of ``box`` (x0, y0, x1, y1) moved by a 2x3 affine ``matrix``: 4 [x, y], clockwise from top-left."""
     x0, y0, x1, y1 = box
     corners = np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]], np.float64)
-    return np.round(corners @ matrix_inverse.T, 1).tolist()
+    return np.round(corners @ matrix.T, 1).tolist()
 
 
 def find_lines(gray, max_skew=MAX_SKEW):
     """(lines, angle): the page's text lines in reading order and its skew in degrees."""
     mask = remove_specks(binarize(gray))
     angle = estimate_skew(mask, max_skew)
-    upright = deskew(mask, angle, border=0)
+    upright = deskew(mask, angle, border=0, nearest=True)
     height = text_height(upright)
     if height == 0:
         return [], angle
@@ -243,7 +243,7 @@ def find_lines(gray, max_skew=MAX_SKEW):
     lines = []
     for x0, y0, x1, y1 in boxes:
         padded = (max(0, x0 - pad), max(0, y0 - pad), min(gray.shape[1], x1 + pad), min(gray.shape[0], y1 + pad))
-        lines.append(PageLine(box=padded, polygon=_polygon(padded, inverse)))
+        lines.append(PageLine(box=padded, polygon=box_polygon(padded, inverse)))
     return lines, angle
 
 

@@ -126,10 +126,10 @@ def main(argv=None):
         rates = [(batch_size / statistics.median(tt), batch_size / statistics.median(tp)) for tt, tp in times]
         for (name, prec, _), (train_rate, pred_rate) in zip(settings, rates):
             peak = args.peak_gflops * (2 if prec == 'mixed_bfloat16' else 1) * 1e9
-            shares.setdefault(prec == 'mixed_bfloat16', []).append(100 * 3 * fwd * train_rate / peak)
+            share = 100 * 3 * fwd * train_rate / peak
+            shares.setdefault(prec == 'mixed_bfloat16', []).append(share)
             table.append('| %s | %d | %.1f | %.2fx | %.1f | %.2fx | %.1f%% |' % (
-                name, batch_size, train_rate, train_rate / rates[0][0], pred_rate, pred_rate / rates[0][1],
-                100 * 3 * fwd * train_rate / peak))
+                name, batch_size, train_rate, train_rate / rates[0][0], pred_rate, pred_rate / rates[0][1], share))
             print(table[-1], flush=True)
     footer = ['', 'CLI default on this machine: %s.' % describe(precision, why, jit, jit_why),
               '', 'Same random batch of 256x32 lines, %d classes; median of %d rounds x %d steps, settings '

@@ -12,6 +12,8 @@ sys.path.insert(0, ROOT)
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 os.environ.setdefault('MPLBACKEND', 'Agg')
 FONT = os.path.join(ROOT, 'NanumBarunGothic.ttf')
+# CLI runs about plumbing use the original's exact speed setting; the 'auto' choice has its own tests
+ORIGINAL_SPEED = ['--precision', 'float32', '--jit-compile', 'off']
 
 
 def render_line(path, text, size=24):

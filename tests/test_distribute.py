@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ORIGINAL_SPEED, ROOT
 from crnn_data import GTUtility, InputGenerator
 from crnn_utils import build_charset
 
@@ -20,7 +20,7 @@ RUN_FILES = {'args.json', 'charset.json', 'history.csv', 'log.csv', 'weights.001
              'final_weights.h5', 'model.h5', 'loss.png', 'resume.h5'}
 # global batch 8 in every run: 8 x 1 device, 4 x 2 CPU devices, 4 x 2 workers
 COMMON = ['--epochs', '2', '--steps-per-epoch', '2', '--validation-steps', '1', '--metrics-steps', '1',
-          '--workers', '1', '--precision', 'float32', '--jit-compile', 'off']  # the original's exact speed setting
+          '--workers', '1'] + ORIGINAL_SPEED
 
 
 def env(**extra):

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT, SENTENCES, render_line, write_aihub
+from conftest import ORIGINAL_SPEED, ROOT, SENTENCES, render_line, write_aihub
 from crnn_data import DataError, GTUtility, InputGenerator
 from crnn_gt import load_sources, merge_all, split_sources
 from crnn_model import CRNN
@@ -159,8 +159,8 @@ def test_extended_classifier_keeps_the_old_classes_bit_identical(small_model, tm
 def test_finetune_on_converted_lines_with_new_characters(label_folder, aihub_dir, tmp_path):
     """The README's fine-tuning recipe end to end: convert, report, extend, freeze, mix, augment."""
     pre_root = str(tmp_path / 'pre')
-    r = run('CRNN_training.py', '--precision', 'float32', '--jit-compile', 'off', '--data-dir', aihub_dir, '--epochs', '1', '--steps-per-epoch', '1', '--batch-size',
-            '4', '--validation-steps', '1', '--metrics-steps', '0', '--checkpoint-root', pre_root)
+    r = run('CRNN_training.py', *ORIGINAL_SPEED, '--data-dir', aihub_dir, '--epochs', '1', '--steps-per-epoch', '1',
+            '--batch-size', '4', '--validation-steps', '1', '--metrics-steps', '0', '--checkpoint-root', pre_root)
     assert r.returncode == 0, r.stderr[-2000:]
     pre = os.path.join(pre_root, os.listdir(pre_root)[0])
     data = str(tmp_path / 'custom')
@@ -169,8 +169,8 @@ def test_finetune_on_converted_lines_with_new_characters(label_folder, aihub_dir
     assert "'%' x2" in r.stdout and "'A' x1" in r.stdout and '--extend-charset' in r.stdout
 
     root = str(tmp_path / 'ft')
-    r = run('CRNN_training.py', '--precision', 'float32', '--jit-compile', 'off', '--data-dir', data, '--json', 'custom_lines.json', '--image-dir', 'images',
-            '--weights', os.path.join(pre, 'final_weights.h5'), '--charset', pre, '--extend-charset',
+    r = run('CRNN_training.py', *ORIGINAL_SPEED, '--data-dir', data, '--json', 'custom_lines.json',
+            '--image-dir', 'images', '--weights', os.path.join(pre, 'final_weights.h5'), '--charset', pre, '--extend-charset',
             '--freeze', 'conv1_1', '--mix', '0.5', '--mix-data-dir', aihub_dir, '--augment', 'light',
             '--aug-blur', '0.5:1', '--epochs', '1', '--steps-per-epoch', '2', '--batch-size', '4',
             '--validation-steps', '1', '--metrics-steps', '1', '--checkpoint-root', root)
@@ -187,7 +187,8 @@ def test_finetune_on_converted_lines_with_new_characters(label_folder, aihub_dir
 
 
 def test_extend_charset_needs_the_old_charset(aihub_dir, tmp_path):
-    r = run('CRNN_training.py', '--precision', 'float32', '--jit-compile', 'off', '--data-dir', aihub_dir, '--extend-charset', '--checkpoint-root', str(tmp_path))
+    r = run('CRNN_training.py', *ORIGINAL_SPEED, '--data-dir', aihub_dir, '--extend-charset', '--checkpoint-root',
+            str(tmp_path))
     assert r.returncode == 2 and r.stderr.strip().splitlines()[-1] == (
         'error: --extend-charset needs --charset: the charset the --weights were trained with')
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import ROOT, SENTENCES, write_aihub
+from conftest import ORIGINAL_SPEED, ROOT, SENTENCES, write_aihub
 from crnn_data import DataError, GTUtility, InputGenerator
 from crnn_utils import build_charset, char_index, encode_label
 from utils.h5weights import read_weights_h5
@@ -24,8 +24,8 @@ ENV = dict(os.environ, PYTHONUNBUFFERED='1')
 
 def train_args(data, root, epochs, *extra):
     return ['--data-dir', data, '--epochs', str(epochs), '--batch-size', '2', '--steps-per-epoch', '2',
-            '--validation-steps', '1', '--metrics-steps', '0', '--checkpoint-root', root, '--workers', '1',
-            '--precision', 'float32', '--jit-compile', 'off'] + list(extra)  # the original's exact speed setting
+            '--validation-steps', '1', '--metrics-steps', '0', '--checkpoint-root', root,
+            '--workers', '1'] + ORIGINAL_SPEED + list(extra)
 
 
 def start(args):

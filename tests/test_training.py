@@ -9,7 +9,7 @@ import h5py
 import keras
 import numpy as np
 
-from conftest import ROOT
+from conftest import ORIGINAL_SPEED, ROOT
 from crnn_data import GTUtility, InputGenerator
 from crnn_model import CRNN
 from crnn_utils import build_charset, load_charset
@@ -60,8 +60,6 @@ def test_original_notebook_calls_train(aihub_dir, tmp_path):
     m2.load_weights(checkdir + '/weights.002.h5')
 
 
-# the original's exact speed setting: the 'auto' choice has its own tests (test_precision.py)
-ORIGINAL_SPEED = ['--precision', 'float32', '--jit-compile', 'off']
 
 
 def run_cli(args, cwd=ROOT, **kw):
@@ -123,8 +121,8 @@ def test_sigterm_saves_weights_and_records_only_finished_epochs(aihub_dir, tmp_p
     root = str(tmp_path / 'ck')
     env = dict(os.environ, PYTHONUNBUFFERED='1')
     p = subprocess.Popen([sys.executable, os.path.join(ROOT, 'CRNN_training.py')] + ORIGINAL_SPEED +
-                         ['--data-dir', aihub_dir, '--epochs', '1000', '--steps-per-epoch', '1', '--batch-size', '2', '--validation-steps', '1',
-                          '--checkpoint-root', root, '--keep-last', '2'], cwd=ROOT, stdout=subprocess.PIPE,
+                         ['--data-dir', aihub_dir, '--epochs', '1000', '--steps-per-epoch', '1', '--batch-size', '2',
+                          '--validation-steps', '1', '--checkpoint-root', root, '--keep-last', '2'], cwd=ROOT, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.time() + 240
     header = []

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from crnn_page import box_polygon
 from utils.synth import find_fonts
 from utils.synth_text import ARTICLE_TITLES, HELDOUT_CORPUS, PARTY_ROLES, TRAINING_CORPUS, amount, read_corpus
 
@@ -177,11 +178,7 @@ def render_page(seed, fonts, paragraphs, columns=None, max_angle=3.0, angle=None
     w.line('- %d -' % rng.randint(1, 9), MARGIN[0], small, 'center', text_w)
     angle = rng.uniform(-max_angle, max_angle) if angle is None else angle
     page, m = scan(np.asarray(img), nprng, angle)
-    lines = []
-    for line in w.lines:
-        x0, y0, x1, y1 = line['box']
-        corners = np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]], np.float64) @ m.T
-        lines.append(dict(text=line['text'], polygon=np.round(corners, 1).tolist()))
+    lines = [dict(text=line['text'], polygon=box_polygon(line['box'], m)) for line in w.lines]
     return page, lines, dict(font=os.path.basename(w.font_path), size=size, columns=columns, angle=round(angle, 2))
 
 
