@@ -19,7 +19,8 @@ def parser_of(module_name, monkeypatch):
     return e.value.args[0]
 
 
-@pytest.mark.parametrize('module_name', ['CRNN_training', 'CRNN_predict', 'utils.synth', 'CRNN_labels'])
+@pytest.mark.parametrize('module_name', ['CRNN_training', 'CRNN_predict', 'utils.synth', 'CRNN_labels',
+                                         'utils.average_weights'])
 def test_every_flag_has_help(module_name, monkeypatch):
     parser = parser_of(module_name, monkeypatch)
     missing = [a.option_strings[0] for a in parser._actions if a.option_strings and not a.help]

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crnn_model import CRNN
-from utils.h5weights import load_weights_h5, save_weights_h5
+from utils.h5weights import legacy_weights, load_weights_h5, read_weights_h5, save_weights_h5
 from utils.run import load_initial_weights
 
 FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures')
@@ -199,3 +199,44 @@ def test_keras3_weight_files_load(tmp_path):
         assert load_initial_weights(m3, str(tmp_path / name), log=lambda s: None) == ['dense1']
         with pytest.raises(ValueError, match=r'w\.(weights\.h5|keras) does not match the model'):
             load_weights_h5(CRNN((64, 32, 1), 20)[0], str(tmp_path / name))
+
+
+def average_cli(*args):
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return subprocess.run([sys.executable, '-m', 'utils.average_weights'] + list(args), cwd=root,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_average_of_checkpoints_is_their_mean_and_loads(small_model, tmp_path):
+    model, model_pred = small_model
+    paths = []
+    for seed in (3, 4, 5):
+        perturb(model, seed)
+        paths.append(save_weights_h5(model, str(tmp_path / ('w%d.h5' % seed))))
+    out = str(tmp_path / 'mean.h5')
+    r = average_cli(out, *paths)
+    assert r.returncode == 0, r.stderr
+    assert 'mean of 3 weights files' in r.stdout
+    m2, _ = CRNN((256, 32, 1), 40)
+    load_weights_h5(m2, out)
+    stored = [read_weights_h5(p) for p in paths]
+    for layer in m2.layers:
+        for i, w in enumerate(legacy_weights(layer)):
+            expect = np.mean([s[layer.name][i] for s in stored], axis=0)
+            np.testing.assert_allclose(keras.ops.convert_to_numpy(w), expect, rtol=1e-6, atol=1e-7)
+
+
+def test_averaging_different_models_is_a_clear_error(small_model, tmp_path):
+    model, _ = small_model
+    a = save_weights_h5(model, str(tmp_path / 'a.h5'))
+    other, _ = CRNN((256, 32, 1), 55)
+    b = save_weights_h5(other, str(tmp_path / 'b.h5'))
+    out = str(tmp_path / 'mean.h5')
+    r = average_cli(out, a, b)
+    assert r.returncode == 1
+    assert "layer 'dense1'" in r.stderr and 'b.h5' in r.stderr
+    assert sorted(os.listdir(tmp_path)) == ['a.h5', 'b.h5']
+    r = average_cli(out, a)
+    assert r.returncode == 1 and 'at least two' in r.stderr
