@@ -109,9 +109,9 @@ def test_bundled_sample_is_consistent():
 
 def test_text_sources_aim_at_the_length_range():
     from utils.synth_text import make_rng
-    src = TextSource((('corpus', 1), ('numbers', 1), ('random', 1)), max_chars=30, min_chars=2)
+    src = TextSource((('corpus', 1), ('manual', 1), ('numbers', 1), ('random', 1)), max_chars=30, min_chars=2)
     drawn = [src.draw(make_rng(5, k), k) for k in range(300)]
-    assert {name for _, name in drawn} == {'corpus', 'numbers', 'random'}
+    assert {name for _, name in drawn} == {'corpus', 'manual', 'numbers', 'random'}
     lengths = [len(t) for t, _ in drawn]
     assert max(lengths) <= 30 and min(lengths) >= 1 and np.mean(lengths) > 8
     assert any(c.isdigit() for t, n in drawn if n == 'numbers' for c in t)
@@ -123,9 +123,9 @@ def test_text_sources_aim_at_the_length_range():
 def test_heldout_text_and_fonts_are_never_training_ones():
     from crnn_utils import general_charset
     from utils.synth import HELDOUT_FONTS, find_fonts
-    from utils.synth_text import HELDOUT_CORPUS, TRAINING_CORPUS, read_corpus
-    train, held = read_corpus(TRAINING_CORPUS), read_corpus(HELDOUT_CORPUS)
-    assert len(''.join(train)) > 40000 and len(''.join(held)) > 8000
+    from utils.synth_text import HELDOUT_CORPUS, MANUAL_CORPUS, TRAINING_CORPUS, read_corpus
+    train, held = read_corpus(TRAINING_CORPUS) + read_corpus(MANUAL_CORPUS), read_corpus(HELDOUT_CORPUS)
+    assert len(''.join(train)) > 500_000 and len(''.join(held)) > 8000
     long_held = [p for p in held if len(p) > 30]
     assert long_held and not any(p in ''.join(train) for p in long_held)
     charset = set(general_charset())

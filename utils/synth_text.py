@@ -3,6 +3,7 @@ Korean documents (utils/corpus), numbers/dates/amounts, random KS X 1001
 syllables, or a user's text file. Each function takes its own random source so
 that a sample is a pure function of (seed, index)."""
 
+import itertools
 import os
 import random
 import string
@@ -42,6 +43,8 @@ def contract_line(rng, fake):
 CORPUS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'corpus')
 TRAINING_CORPUS = os.path.join(CORPUS_DIR, 'public_documents.txt')
 HELDOUT_CORPUS = os.path.join(CORPUS_DIR, 'heldout_documents.txt')
+# Everyday written Korean: LibreOffice's Korean help (MPL-2.0), 12x the documents above.
+MANUAL_CORPUS = os.path.join(CORPUS_DIR, 'libreoffice_help_ko.txt')
 # Characters a random line mixes in now and then, so that every class is seen.
 RARE_CHARS = string.digits + string.ascii_letters + '.,:;!?()[]{}<>"\'-%/~·₩&+=*#@$※○●□■△▲①②③④⑤⑥⑦⑧⑨⑩「」『』×'
 
@@ -52,10 +55,13 @@ def read_corpus(path):
         return [' '.join(line.split()) for line in f if line.strip()]
 
 
-def corpus_window(rng, paragraphs, length):
+def corpus_window(rng, paragraphs, length, cum_weights=None):
     """About ``length`` characters of running text from a random place in the
-    paragraphs (longer paragraphs are drawn more often), starting at a word."""
-    para = rng.choices(paragraphs, weights=[len(p) for p in paragraphs])[0]
+    paragraphs (longer paragraphs are drawn more often), starting at a word.
+    ``cum_weights``: the running sum of paragraph lengths, if computed once."""
+    if cum_weights is None:
+        cum_weights = list(itertools.accumulate(len(p) for p in paragraphs))
+    para = rng.choices(paragraphs, cum_weights=cum_weights)[0]
     words = para.split()
     start = rng.randrange(len(words))
     return fit_length(' '.join(words[start:]), rng, length, from_start=True)
@@ -121,13 +127,14 @@ def as_kind(text, kind, rng):
     return rng.choice(hangul)
 
 
-SOURCES = ('contract', 'corpus', 'numbers', 'random', 'file')
+SOURCES = ('contract', 'corpus', 'manual', 'numbers', 'random', 'file')
+CORPUS_SOURCES = ('corpus', 'manual')
 
 
 class TextSource:
     """Draws texts from a weighted mix of SOURCES: 'contract' templates,
     'corpus' (running text of ``corpus``, the bundled public-domain documents by
-    default), 'numbers', 'random' syllables and 'file' lines. Each line aims at
+    default), 'manual' (running text of LibreOffice's Korean help), 'numbers', 'random' syllables and 'file' lines. Each line aims at
     a length drawn from ``min_chars``..``max_chars`` ('numbers' joins forms up
     to it); 'contract' and 'file' lines are kept whole up to ``max_chars``."""
 
@@ -140,7 +147,12 @@ class TextSource:
             raise ValueError('line length %d..%d: need 1 <= min <= max' % (min_chars, max_chars))
         self.lines = lines or []
         self.max_chars, self.min_chars = max_chars, min_chars
-        self.paragraphs = read_corpus(corpus) if any(n == 'corpus' for n, _ in self.mix) else []
+        names = {n for n, _ in self.mix}
+        self.corpora = {}
+        for name, path in (('corpus', corpus), ('manual', MANUAL_CORPUS)):
+            if name in names:
+                paragraphs = read_corpus(path)
+                self.corpora[name] = (paragraphs, list(itertools.accumulate(len(p) for p in paragraphs)))
         self._fake = None
 
     def fake(self, seed):
@@ -155,8 +167,9 @@ class TextSource:
         length = rng.randint(self.min_chars, self.max_chars)
         if name == 'contract':
             text = contract_line(rng, self.fake(seed))
-        elif name == 'corpus':
-            text = corpus_window(rng, self.paragraphs, length)
+        elif name in CORPUS_SOURCES:
+            paragraphs, cum_weights = self.corpora[name]
+            text = corpus_window(rng, paragraphs, length, cum_weights)
         elif name == 'numbers':
             text = numbers_line(rng)
             while len(text) < length - 4:
