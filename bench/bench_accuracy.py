@@ -55,11 +55,11 @@ def main(argv=None):
     from utils.quiet import import_keras
     import_keras()
     from CRNN_predict import recognize
-    from utils.run import load_recognizer
+    from utils.run import SHIPPED_WEIGHTS, load_recognizer
     from utils.precision import choose_precision
     model_pred, charset, size = load_recognizer(args.run, args.weights, args.charset,
                                                 precision=choose_precision(args.precision)[0])
-    model_name = args.run or args.weights or 'shipped CRNN_weights_korean_v2.h5'
+    model_name = args.run or args.weights or 'shipped ' + os.path.basename(SHIPPED_WEIGHTS)
     use_tess = not args.no_tesseract and shutil.which('tesseract')
     rows = []
     for name in sorted(os.listdir(args.sets)):

@@ -7,7 +7,7 @@ from nbclient import NotebookClient
 from conftest import ROOT
 
 QUICK = """data_path = {root!r}
-weights_path = {root!r} + '/CRNN_weights_korean_v2.h5'
+weights_path = {root!r} + '/CRNN_weights_korean_v3.h5'
 epochs = 2
 steps_per_epoch = 2
 validation_steps = 1

@@ -122,8 +122,8 @@ def latest_weights(run_dir):
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHIPPED_WEIGHTS = os.path.join(ROOT, 'CRNN_weights_korean_v2.h5')
-SHIPPED_CHARSET = os.path.join(ROOT, 'CRNN_charset_korean_v2.json')
+SHIPPED_WEIGHTS = os.path.join(ROOT, 'CRNN_weights_korean_v3.h5')
+SHIPPED_CHARSET = os.path.join(ROOT, 'CRNN_charset_korean_v3.json')
 
 
 def charset_for_weights(path):
