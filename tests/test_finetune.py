@@ -170,7 +170,8 @@ def test_finetune_on_converted_lines_with_new_characters(label_folder, aihub_dir
 
     root = str(tmp_path / 'ft')
     r = run('CRNN_training.py', *ORIGINAL_SPEED, '--data-dir', data, '--json', 'custom_lines.json',
-            '--image-dir', 'images', '--weights', os.path.join(pre, 'final_weights.h5'), '--charset', pre, '--extend-charset',
+            '--image-dir', 'images', '--weights', os.path.join(pre, 'final_weights.h5'), '--charset', pre,
+            '--extend-charset',
             '--freeze', 'conv1_1', '--mix', '0.5', '--mix-data-dir', aihub_dir, '--augment', 'light',
             '--aug-blur', '0.5:1', '--epochs', '1', '--steps-per-epoch', '2', '--batch-size', '4',
             '--validation-steps', '1', '--metrics-steps', '1', '--checkpoint-root', root)

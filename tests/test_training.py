@@ -60,8 +60,6 @@ def test_original_notebook_calls_train(aihub_dir, tmp_path):
     m2.load_weights(checkdir + '/weights.002.h5')
 
 
-
-
 def run_cli(args, cwd=ROOT, **kw):
     env = dict(os.environ, PYTHONUNBUFFERED='1')
     return subprocess.run([sys.executable, os.path.join(ROOT, 'CRNN_training.py')] + ORIGINAL_SPEED + args, cwd=cwd,
@@ -122,8 +120,8 @@ def test_sigterm_saves_weights_and_records_only_finished_epochs(aihub_dir, tmp_p
     env = dict(os.environ, PYTHONUNBUFFERED='1')
     p = subprocess.Popen([sys.executable, os.path.join(ROOT, 'CRNN_training.py')] + ORIGINAL_SPEED +
                          ['--data-dir', aihub_dir, '--epochs', '1000', '--steps-per-epoch', '1', '--batch-size', '2',
-                          '--validation-steps', '1', '--checkpoint-root', root, '--keep-last', '2'], cwd=ROOT, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, env=env)
+                          '--validation-steps', '1', '--checkpoint-root', root, '--keep-last', '2'], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.time() + 240
     header = []
     for line in p.stdout:

@@ -3,7 +3,8 @@
     python -m utils.average_weights OUT.h5 RUN/weights.013.h5 ... RUN/weights.017.h5
 
 Checkpoint averaging: the mean of a run's last epochs often reads better
-than any one of them (the shipped v3 is such a mean; README section 11).
+than any one of them (v3's training started from the mean of v2's last five
+epochs; README section 11).
 """
 import argparse
 import sys

@@ -180,4 +180,3 @@ def load_weights_h5(model, path, skip_mismatch=False):
         for w, v in zip(current, values):
             w.assign(v.astype(w.dtype) if v.dtype != w.dtype else v)
     return skipped
-

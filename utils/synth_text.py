@@ -55,12 +55,10 @@ def read_corpus(path):
         return [' '.join(line.split()) for line in f if line.strip()]
 
 
-def corpus_window(rng, paragraphs, length, cum_weights=None):
+def corpus_window(rng, paragraphs, cum_weights, length):
     """About ``length`` characters of running text from a random place in the
-    paragraphs (longer paragraphs are drawn more often), starting at a word.
-    ``cum_weights``: the running sum of paragraph lengths, if computed once."""
-    if cum_weights is None:
-        cum_weights = list(itertools.accumulate(len(p) for p in paragraphs))
+    paragraphs, starting at a word. ``cum_weights``: the running sum of the
+    paragraph lengths (longer paragraphs are drawn more often), computed once."""
     para = rng.choices(paragraphs, cum_weights=cum_weights)[0]
     words = para.split()
     start = rng.randrange(len(words))
@@ -128,14 +126,13 @@ def as_kind(text, kind, rng):
 
 
 SOURCES = ('contract', 'corpus', 'manual', 'numbers', 'random', 'file')
-CORPUS_SOURCES = ('corpus', 'manual')
 
 
 class TextSource:
     """Draws texts from a weighted mix of SOURCES: 'contract' templates,
     'corpus' (running text of ``corpus``, the bundled public-domain documents by
-    default), 'manual' (running text of LibreOffice's Korean help), 'numbers', 'random' syllables and 'file' lines. Each line aims at
-    a length drawn from ``min_chars``..``max_chars`` ('numbers' joins forms up
+    default), 'manual' (running text of LibreOffice's Korean help), 'numbers',
+    'random' syllables and 'file' lines. Each line aims at a length drawn from ``min_chars``..``max_chars`` ('numbers' joins forms up
     to it); 'contract' and 'file' lines are kept whole up to ``max_chars``."""
 
     def __init__(self, mix=(('contract', 0.7), ('random', 0.3)), lines=None, max_chars=12, min_chars=2,
@@ -167,9 +164,8 @@ class TextSource:
         length = rng.randint(self.min_chars, self.max_chars)
         if name == 'contract':
             text = contract_line(rng, self.fake(seed))
-        elif name in CORPUS_SOURCES:
-            paragraphs, cum_weights = self.corpora[name]
-            text = corpus_window(rng, paragraphs, length, cum_weights)
+        elif name in self.corpora:
+            text = corpus_window(rng, *self.corpora[name], length)
         elif name == 'numbers':
             text = numbers_line(rng)
             while len(text) < length - 4:
