@@ -87,6 +87,11 @@ def test_cli_smoke(tmp_path):
     r = subprocess.run([sys.executable, '-m', 'utils.synth', '--out', str(tmp_path / 'ds'), '--count', '1',
                         '--source', 'nope'], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "unknown text source 'nope'" in r.stderr
+    r = subprocess.run([sys.executable, '-m', 'utils.synth', '--out', str(tmp_path / 'ds2'), '--count', '1',
+                        '--source', 'words', '--dictionary', str(tmp_path / 'none.dic')], cwd=ROOT,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and 'none.dic not found' in r.stderr and 'hunspell-ko' in r.stderr
+    assert not (tmp_path / 'ds2').exists()
 
 
 def test_bundled_sample_is_consistent():
@@ -118,6 +123,28 @@ def test_text_sources_aim_at_the_length_range():
     assert drawn == [src.draw(make_rng(5, k), k) for k in range(300)]
     with pytest.raises(ValueError, match='need 1 <= min <= max'):
         TextSource(max_chars=3, min_chars=5)
+
+
+def test_words_source_draws_whole_dictionary_words(tmp_path):
+    import unicodedata
+    from utils.synth_text import make_rng, read_dictionary
+    # hunspell-ko's layout: a count line, then word/flags, stored as jamo (NFD); '똠' is not KS X 1001, '1루' not Hangul
+    entries = ['결혼/12', '결혼식', '혼인/3', '계약서', '똠방각하', '1루']
+    dic = tmp_path / 'ko.dic'
+    dic.write_text('\n'.join([str(len(entries))] + [unicodedata.normalize('NFD', e) for e in entries]) + '\n',
+                   encoding='utf-8')
+    assert read_dictionary(str(dic)) == ['결혼', '결혼식', '혼인', '계약서']
+    src = TextSource((('words', 1),), max_chars=12, min_chars=4, dictionary=str(dic))
+    drawn = [src.draw(make_rng(9, k), k) for k in range(200)]
+    lengths = [len(t) for t, _ in drawn]
+    assert max(lengths) <= 12 and min(lengths) >= 2 and np.mean(lengths) > 6
+    assert {w for t, _ in drawn for w in t.split()} == {'결혼', '결혼식', '혼인', '계약서'}
+    assert drawn == [src.draw(make_rng(9, k), k) for k in range(200)]
+    (tmp_path / 'digits.dic').write_text('1\n1루\n', encoding='utf-8')
+    with pytest.raises(ValueError, match='digits.dic has no word of KS X 1001'):
+        TextSource((('words', 1),), dictionary=str(tmp_path / 'digits.dic'))
+    with pytest.raises(ValueError, match='missing.dic not found'):
+        TextSource((('words', 1), ('random', 1)), dictionary=str(tmp_path / 'missing.dic'))
 
 
 def test_heldout_text_and_fonts_are_never_training_ones():

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from utils.distort import distort
-from utils.synth_text import TextSource, as_kind, make_rng, parse_mix
+from utils.synth_text import HUNSPELL_KO, TextSource, as_kind, make_rng, parse_mix
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUNDLED_FONT = os.path.join(ROOT, 'NanumBarunGothic.ttf')
@@ -223,8 +223,9 @@ def parse_args(argv=None):
     a('--seed', type=int, default=0, help='sample k is a pure function of (seed, k)')
     a('--kinds', default='문장', help="sample kinds with weights, e.g. '문장:0.9,단어(어절):0.05,글자(음절):0.05'")
     a('--source', default='contract:0.7,random:0.3', help="text sources with weights: contract, corpus (bundled "
-      "public-domain documents), manual (LibreOffice's Korean help), numbers, random, file")
+      "public-domain documents), manual (LibreOffice's Korean help), words (of --dictionary), numbers, random, file")
     a('--text-file', help="UTF-8 text, one line per sample, for the 'file' source")
+    a('--dictionary', default=HUNSPELL_KO, help="hunspell .dic file of the 'words' source (Debian: hunspell-ko)")
     a('--max-chars', type=int, default=10, help='longest line in characters (10 fits 256x32 unsqueezed)')
     a('--min-chars', type=int, default=2, help="shortest length a line aims at (its length is drawn from "
       "min..max; 'contract' and 'file' lines are kept whole up to max)")
@@ -258,7 +259,8 @@ def main(argv=None):
     padding = tuple(int(v) for v in args.padding.split(':'))
     probs = {k: getattr(args, k) for k in ('blur', 'noise', 'rotate', 'perspective', 'jpeg', 'rules')}
     renderer = Renderer(find_fonts(args.fonts, system=not args.no_system_fonts), size, padding, probs)
-    maker = SampleMaker(args.seed, parse_weights(args.kinds, KINDS), TextSource(mix, lines, args.max_chars, args.min_chars), renderer)
+    source = TextSource(mix, lines, args.max_chars, args.min_chars, dictionary=args.dictionary)
+    maker = SampleMaker(args.seed, parse_weights(args.kinds, KINDS), source, renderer)
     stats = generate(args.out, args.count, maker, args.json_name, args.image_dir, args.append,
                      args.drop_images, args.workers, progress=not args.no_progress)
     print('wrote %(json)s: %(total)d entries in all, ids from %(first_id)08d' % stats)

@@ -1,12 +1,13 @@
 """Text sources for synthetic lines: contract-style sentences, public-domain
-Korean documents (utils/corpus), numbers/dates/amounts, random KS X 1001
-syllables, or a user's text file. Each function takes its own random source so
+Korean documents (utils/corpus), words of a Korean dictionary, numbers/dates/
+amounts, random KS X 1001 syllables, or a user's text file. Each function takes its own random source so
 that a sample is a pure function of (seed, index)."""
 
 import itertools
 import os
 import random
 import string
+import unicodedata
 
 from crnn_utils import KSX1001_HANGUL  # noqa: F401  (random syllables draw from it)
 
@@ -45,6 +46,9 @@ TRAINING_CORPUS = os.path.join(CORPUS_DIR, 'public_documents.txt')
 HELDOUT_CORPUS = os.path.join(CORPUS_DIR, 'heldout_documents.txt')
 # Everyday written Korean: LibreOffice's Korean help (MPL-2.0), 12x the documents above.
 MANUAL_CORPUS = os.path.join(CORPUS_DIR, 'libreoffice_help_ko.txt')
+# Debian's hunspell-ko (MPL-1.1/GPL-2+/LGPL-2.1+): about 100,000 Korean words and inflected forms, read where
+# installed, not bundled.
+HUNSPELL_KO = '/usr/share/hunspell/ko.dic'
 # Characters a random line mixes in now and then, so that every class is seen.
 RARE_CHARS = string.digits + string.ascii_letters + '.,:;!?()[]{}<>"\'-%/~·₩&+=*#@$※○●□■△▲①②③④⑤⑥⑦⑧⑨⑩「」『』×'
 
@@ -63,6 +67,33 @@ def corpus_window(rng, paragraphs, cum_weights, length):
     words = para.split()
     start = rng.randrange(len(words))
     return fit_length(' '.join(words[start:]), rng, length, from_start=True)
+
+
+def read_dictionary(path):
+    """The words of a hunspell .dic file whose syllables are all KS X 1001
+    Hangul (the general charset's), in NFC (hunspell-ko stores jamo)."""
+    if not os.path.isfile(path):
+        raise ValueError("text source 'words': dictionary %s not found (Debian: apt-get install hunspell-ko; "
+                         "or --dictionary PATH)" % path)
+    hangul = set(KSX1001_HANGUL)
+    with open(path, encoding='utf-8') as f:
+        entries = [unicodedata.normalize('NFC', line.split('/')[0].strip()) for line in f.readlines()[1:]]
+    words = [w for w in entries if w and all(c in hangul for c in w)]
+    if not words:
+        raise ValueError("text source 'words': %s has no word of KS X 1001 Hangul syllables" % path)
+    return words
+
+
+def dictionary_words(rng, words, length):
+    """Random dictionary words, as many as fit in ``length`` characters (at
+    least one): every word of the language in every neighbourhood, against
+    the habits a model picks up from the corpora."""
+    out = rng.choice(words)
+    while True:
+        word = rng.choice(words)
+        if len(out) + 1 + len(word) > length:
+            return out
+        out += ' ' + word
 
 
 def numbers_line(rng):
@@ -125,18 +156,18 @@ def as_kind(text, kind, rng):
     return rng.choice(hangul)
 
 
-SOURCES = ('contract', 'corpus', 'manual', 'numbers', 'random', 'file')
+SOURCES = ('contract', 'corpus', 'manual', 'words', 'numbers', 'random', 'file')
 
 
 class TextSource:
     """Draws texts from a weighted mix of SOURCES: 'contract' templates,
     'corpus' (running text of ``corpus``, the bundled public-domain documents by
-    default), 'manual' (running text of LibreOffice's Korean help), 'numbers',
-    'random' syllables and 'file' lines. Each line aims at a length drawn from ``min_chars``..``max_chars`` ('numbers' joins forms up
+    default), 'manual' (running text of LibreOffice's Korean help), 'words' of
+    the hunspell ``dictionary``, 'numbers', 'random' syllables and 'file' lines. Each line aims at a length drawn from ``min_chars``..``max_chars`` ('numbers' joins forms up
     to it); 'contract' and 'file' lines are kept whole up to ``max_chars``."""
 
     def __init__(self, mix=(('contract', 0.7), ('random', 0.3)), lines=None, max_chars=12, min_chars=2,
-                 corpus=TRAINING_CORPUS):
+                 corpus=TRAINING_CORPUS, dictionary=HUNSPELL_KO):
         self.mix = [(name, w) for name, w in mix if w > 0]
         if any(name == 'file' for name, _ in self.mix) and not lines:
             raise ValueError("text source 'file' needs a non-empty text file")
@@ -150,6 +181,7 @@ class TextSource:
             if name in names:
                 paragraphs = read_corpus(path)
                 self.corpora[name] = (paragraphs, list(itertools.accumulate(len(p) for p in paragraphs)))
+        self.words = read_dictionary(dictionary) if 'words' in names else []
         self._fake = None
 
     def fake(self, seed):
@@ -166,6 +198,8 @@ class TextSource:
             text = contract_line(rng, self.fake(seed))
         elif name in self.corpora:
             text = corpus_window(rng, *self.corpora[name], length)
+        elif name == 'words':
+            text = dictionary_words(rng, self.words, length)
         elif name == 'numbers':
             text = numbers_line(rng)
             while len(text) < length - 4:
@@ -175,7 +209,7 @@ class TextSource:
         else:
             text = rng.choice(self.lines)
         limit = self.max_chars if name in ('contract', 'file') else length
-        return fit_length(' '.join(text.split()), rng, limit, from_start=name == 'numbers'), name
+        return fit_length(' '.join(text.split()), rng, limit, from_start=name in ('numbers', 'words')), name
 
 
 def parse_mix(spec):
