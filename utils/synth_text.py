@@ -163,8 +163,10 @@ class TextSource:
     """Draws texts from a weighted mix of SOURCES: 'contract' templates,
     'corpus' (running text of ``corpus``, the bundled public-domain documents by
     default), 'manual' (running text of LibreOffice's Korean help), 'words' of
-    the hunspell ``dictionary``, 'numbers', 'random' syllables and 'file' lines. Each line aims at a length drawn from ``min_chars``..``max_chars`` ('numbers' joins forms up
-    to it); 'contract' and 'file' lines are kept whole up to ``max_chars``."""
+    the hunspell ``dictionary``, 'numbers', 'random' syllables and 'file' lines.
+    Each line aims at a length drawn from ``min_chars``..``max_chars`` ('numbers'
+    and 'words' join up to it); 'contract' and 'file' lines are kept whole up to
+    ``max_chars``."""
 
     def __init__(self, mix=(('contract', 0.7), ('random', 0.3)), lines=None, max_chars=12, min_chars=2,
                  corpus=TRAINING_CORPUS, dictionary=HUNSPELL_KO):
