@@ -64,7 +64,7 @@ def main(argv=None):
     fig, ax = plt.subplots(figsize=(9, 5))
     for name, h in zip(names, histories):
         ax.plot(h['time'] / 60, h['val_cer'], 'o-', label=name)
-    ax.set_xlabel('wall-clock minutes (2-core CPU)')
+    ax.set_xlabel('wall-clock minutes (how the runs shared the CPU: BENCHMARKS.md)')
     ax.set_ylabel('validation CER')
     ax.set_ylim(0, 1.05)
     ax.grid(alpha=0.3)
@@ -73,13 +73,15 @@ def main(argv=None):
 
     table = ['| recipe | ' + ' | '.join('%g min' % m for m in marks) + ' |', '|---|' + '---|' * len(marks)]
     for name, h in zip(names, histories):
-        table.append('| %s | ' % name + ' | '.join('%.3f' % cer_at(h, m) for m in marks) + ' |')
-    footer = ['', 'Best validation CER reached by each time (validation split of the run\'s own data); '
-              'plot: `bench/recipe_cer.png`.', '']
+        cers = [cer_at(h, m) for m in marks]
+        table.append('| %s | ' % name + ' | '.join('-' if np.isnan(c) else '%.3f' % c for c in cers) + ' |')
+    footer = ['', 'Best validation CER reached by each time (validation split of the run\'s own data; - : no '
+              'epoch ended yet); plot: `bench/recipe_cer.png`.', '']
     footer += ['- %s: %s' % (n, describe(r, h)) for n, r, h in zip(names, args.runs, histories)]
     footer += ['', args.note] if args.note else []
     write_section('recipe', 'Training recipe: validation CER against wall-clock time',
-                  'python bench/bench_recipe.py ' + ' '.join('RUN' for _ in args.runs), table + footer)
+                  'python bench/bench_recipe.py %s --marks %s --names ... --note ...' % (' '.join(args.runs),
+                                                                                   args.marks), table + footer)
     print('\n'.join(table))
     return 0
 
