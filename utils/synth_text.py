@@ -1,7 +1,8 @@
 """Text sources for synthetic lines: contract-style sentences, public-domain
 Korean documents (utils/corpus), words of a Korean dictionary, numbers/dates/
-amounts, random KS X 1001 syllables, or a user's text file. Each function takes its own random source so
-that a sample is a pure function of (seed, index)."""
+amounts, random KS X 1001 syllables, or a user's text file. Each function
+takes its own random source so that a sample is a pure function of (seed,
+index)."""
 
 import itertools
 import os
@@ -9,7 +10,7 @@ import random
 import string
 import unicodedata
 
-from crnn_utils import KSX1001_HANGUL  # noqa: F401  (random syllables draw from it)
+from crnn_utils import KSX1001_HANGUL
 
 ARTICLE_TITLES = ['목적', '정의', '계약기간', '계약금액', '대금 지급', '위약금', '손해배상', '비밀유지', '계약의 해지',
                   '분쟁 해결', '권리 의무의 양도', '지체상금', '하자보수', '검수', '통지', '효력', '기타 사항']
