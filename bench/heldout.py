@@ -1,15 +1,27 @@
-"""Held-out line sets: text and fonts that training never uses.
+"""Held-out line and page sets: text and fonts that training never uses.
 
     python bench/heldout.py --out ~/crnn-heldout [--count 150]
+    python bench/heldout.py --out ~/crnn-heldout-pages --pages
 
-Writes two AI-Hub-format datasets, ``<out>/short`` (4-9 characters without
+Lines: two AI-Hub-format datasets, ``<out>/short`` (4-9 characters without
 spaces) and ``<out>/long`` (14-26), rendered from utils/corpus/
 heldout_documents.txt (bills kept out of the training corpus) with
 utils.synth.HELDOUT_FONTS (kept out of find_fonts()), 32-44 px glyphs, mild
 blur and noise. ``CRNN_predict.py --data-dir <out>/short`` evaluates on one;
 bench/bench_accuracy.py compares with Tesseract on both.
+
+Pages (--pages): folders of page images, each with a page_NNNN.json of its
+ground-truth lines (text, polygon in the image's pixels), for
+bench/bench_page.py --sets: ``plain`` (one-column pages of utils.synth_page
+without table, 150 dpi, skew under 0.5 degrees, light noise), and documents
+that LibreOffice Writer laid out (utils.synth_doc, held-out text and font
+families): ``lo_pdf`` (the PDF pages rendered at 150 dpi as ``CRNN_predict.py
+--page x.pdf`` renders them; the PDFs are kept in ``lo_pdf/pdf``),
+``lo_scan200`` and ``lo_scan300`` (simulated office scans: skew up to 2
+degrees, uneven light, blur, noise, JPEG).
 """
 import argparse
+import json
 import os
 import sys
 
@@ -20,6 +32,7 @@ from utils.synth_text import HELDOUT_CORPUS, read_corpus  # noqa: E402
 
 SETS = {'short': (4, 9), 'long': (14, 26)}
 SEEDS = {'short': 9001, 'long': 9002}
+PAGE_SEEDS = {'plain': 9200, 'lo': 9300}
 DISTORTIONS = {'blur': 0.5, 'noise': 0.5}
 
 
@@ -61,12 +74,60 @@ def build(out, name, count, workers=2):
     return generate(os.path.join(out, name), count, maker, workers=workers, progress=False)
 
 
+def write_page(stem, ext, image, lines, settings, quality=None):
+    import cv2
+    if ext == '.jpg':
+        with open(stem + ext, 'wb') as f:
+            f.write(image)
+    else:
+        cv2.imwrite(stem + ext, image)
+    with open(stem + '.json', 'w', encoding='utf-8') as f:
+        json.dump(dict(text='\n'.join(l['text'] for l in lines), lines=lines, **settings), f, ensure_ascii=False,
+                  indent=1)
+
+
+def build_pages(out, plain_pages=8, documents=6):
+    """The page sets of --pages in ``out``; returns {set name: page count}."""
+    import numpy as np
+    from crnn_page import read_page
+    from utils.synth_doc import load_truth, page_lines, scan, write_documents
+    from utils.synth_page import write_pages
+    counts = {'plain': len(write_pages(os.path.join(out, 'plain'), plain_pages, PAGE_SEEDS['plain'], heldout=True,
+                                       columns=1, max_angle=0.5, table=False))}
+    pdf_dir = os.path.join(out, 'lo_pdf', 'pdf')
+    pdfs = write_documents(pdf_dir, documents, PAGE_SEEDS['lo'], heldout=True)
+    for name, dpi in (('lo_pdf', 150), ('lo_scan200', 200), ('lo_scan300', 300)):
+        folder, k = os.path.join(out, name), 0
+        os.makedirs(folder, exist_ok=True)
+        rng = np.random.default_rng([PAGE_SEEDS['lo'], dpi])
+        for pdf in pdfs:
+            truth = load_truth(pdf)
+            for gray, page in zip(read_page(pdf, dpi=dpi), truth['pages']):
+                k += 1
+                lines = [(l['text'], l['box']) for l in page['lines']]
+                settings = dict(font=truth['family'], size=truth['size'], align=truth['align'], dpi=dpi,
+                                source=os.path.basename(pdf))
+                stem = os.path.join(folder, 'page_%04d' % k)
+                if name == 'lo_pdf':
+                    write_page(stem, '.png', gray, page_lines(lines, dpi), settings)
+                else:
+                    jpeg, matrix, angle = scan(gray, rng)
+                    write_page(stem, '.jpg', jpeg, page_lines(lines, dpi, matrix), dict(settings, angle=round(angle, 2)))
+        counts[name] = k
+    return counts
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--out', required=True, help='folder for the sets (short/ and long/)')
+    p.add_argument('--out', required=True, help='folder for the sets (short/ and long/, or the page sets)')
     p.add_argument('--count', type=int, default=150, help='lines per set')
+    p.add_argument('--pages', action='store_true', help='write the page sets instead of the line sets')
     p.add_argument('--workers', type=int, default=2)
     args = p.parse_args(argv)
+    if args.pages:
+        for name, n in build_pages(args.out).items():
+            print('%s: %d pages, %s' % (name, n, os.path.join(args.out, name)))
+        return 0
     for name in SETS:
         stats = build(args.out, name, args.count, args.workers)
         print('%s: %d lines, %s' % (name, stats['total'], stats['json']))

@@ -135,9 +135,10 @@ def scan(img, rng, angle):
     return np.clip(out, 0, 255).astype(np.uint8), m
 
 
-def render_page(seed, fonts, paragraphs, columns=None, max_angle=3.0, angle=None):
+def render_page(seed, fonts, paragraphs, columns=None, max_angle=3.0, angle=None, table=True):
     """(gray page, ground-truth lines in reading order, settings) for ``seed``;
-    rotated by ``angle`` degrees, or a random angle within ``max_angle``."""
+    rotated by ``angle`` degrees, or a random angle within ``max_angle``;
+    ``table``: a ruled table under the clauses of a one-column page."""
     from faker import Faker
     rng, nprng = random.Random(seed), np.random.default_rng(seed)
     fake = Faker('ko_KR')
@@ -159,19 +160,19 @@ def render_page(seed, fonts, paragraphs, columns=None, max_angle=3.0, angle=None
     bottom = PAGE[1] - MARGIN[1] - 2 * leading
     gutter = 2 * size + 20
     col_w = (text_w - gutter * (columns - 1)) // columns
-    col_top, table_drawn = w.y, False
+    col_top = w.y
     for c in range(columns):
         w.y = col_top
         x = MARGIN[0] + c * (col_w + gutter)
         for heading, text in clause_texts(rng, paragraphs, 12):
             rows = wrap(text, body, col_w)
-            if w.y + (len(rows) + 1) * leading > bottom - (0 if columns == 2 or table_drawn else 7 * leading):
+            if w.y + (len(rows) + 1) * leading > bottom - (7 * leading if columns == 1 and table else 0):
                 break
             w.line(heading, x, body)
             w.y += leading
             w.paragraph(text, x, col_w, body, leading)
             w.y += leading // 3
-    if columns == 1:
+    if columns == 1 and table:
         w.y += leading // 2
         w.table(table_rows(rng, fake), MARGIN[0], text_w, body, leading)
     w.y = PAGE[1] - MARGIN[1]
@@ -182,9 +183,9 @@ def render_page(seed, fonts, paragraphs, columns=None, max_angle=3.0, angle=None
     return page, lines, dict(font=os.path.basename(w.font_path), size=size, columns=columns, angle=round(angle, 2))
 
 
-def write_pages(out, count, seed, heldout=False, columns=None, max_angle=3.0, ext='.png'):
+def write_pages(out, count, seed, heldout=False, columns=None, max_angle=3.0, ext='.png', table=True):
     """Render ``count`` pages into ``out``: page_NNNN.png (or ``ext``: .jpg) + page_NNNN.json; returns the
-    image paths."""
+    image paths. ``table``: one-column pages end with a ruled table."""
     fonts = find_fonts(heldout=heldout)
     if not fonts:
         raise ValueError('no fonts found for %s pages (install the Debian fonts, README)' % (
@@ -193,7 +194,7 @@ def write_pages(out, count, seed, heldout=False, columns=None, max_angle=3.0, ex
     os.makedirs(out, exist_ok=True)
     paths = []
     for k in range(count):
-        page, lines, settings = render_page(seed * 100_003 + k, fonts, paragraphs, columns, max_angle)
+        page, lines, settings = render_page(seed * 100_003 + k, fonts, paragraphs, columns, max_angle, table=table)
         stem = os.path.join(out, 'page_%04d' % (k + 1))
         cv2.imwrite(stem + ext, page, [cv2.IMWRITE_JPEG_QUALITY, 90] if ext == '.jpg' else [])
         with open(stem + '.json', 'w', encoding='utf-8') as f:
@@ -212,9 +213,10 @@ def main(argv=None):
     p.add_argument('--columns', type=int, choices=[1, 2], help='default: two columns on 30%% of pages')
     p.add_argument('--max-angle', type=float, default=3.0, help='rotation, degrees either way')
     p.add_argument('--jpeg', action='store_true', help='write JPEG (quality 90) instead of PNG pages')
+    p.add_argument('--no-table', dest='table', action='store_false', help='no ruled table on one-column pages')
     args = p.parse_args(argv)
     paths = write_pages(args.out, args.count, args.seed, args.heldout, args.columns, args.max_angle,
-                        '.jpg' if args.jpeg else '.png')
+                        '.jpg' if args.jpeg else '.png', table=args.table)
     print('wrote %d pages to %s' % (len(paths), args.out))
     return 0
 

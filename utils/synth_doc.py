@@ -1,0 +1,352 @@
+"""Documents laid out by a real engine: LibreOffice Writer turns text into PDFs,
+the PDF's own text layer gives the ground-truth lines.
+
+    python -m utils.synth_doc --out data/docs --count 6 --seed 1 [--heldout]
+
+Each document is a contract-like text (a title, a preamble, numbered clauses of
+running corpus text) in one font, 10-12 pt, justified or left-aligned, one or
+two columns, written as flat ODF (``.fodt``) and converted with ``soffice
+--headless --convert-to pdf`` (Debian: libreoffice-writer-nogui). The lines
+come from ``pdftotext -bbox-layout`` (poppler-utils), in PDF points, checked against
+the document's text.
+``page_lines`` scales them to a rendering's pixels; ``scan`` makes a simulated
+office scan of a rendered page (skew, blur, noise, JPEG) with the lines moved
+along. --heldout draws the held-out text and fonts (bench/bench_docs.py).
+"""
+import argparse
+import html
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+from utils.synth_text import ARTICLE_TITLES, HELDOUT_CORPUS, MANUAL_CORPUS, TRAINING_CORPUS, marks_snippet, read_corpus
+
+# fontconfig family names: held-out ones are utils.synth.HELDOUT_FONTS' families
+HELDOUT_FAMILIES = ('Baekmuk Batang', 'Baekmuk Dotum', 'UnGraphic', 'NanumSquareRound')
+TRAINING_FAMILIES = ('NanumMyeongjo', 'NanumGothic', 'Noto Serif CJK KR', 'Noto Sans CJK KR', 'UnBatang', 'UnDotum',
+                     'Lexi Gulim', 'NanumBarunGothic')
+TITLES = ('용역 계약서', '물품 공급 계약서', '업무 위탁 계약서', '비밀유지 계약서', '임대차 계약서', '공사 도급 계약서')
+SOFFICE_TIMEOUT = 180
+DATASET_JSON = 'korean_printed_sentence.json'
+
+NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+      'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+      'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+      'xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" '
+      'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"')
+
+
+class ToolMissing(RuntimeError):
+    """soffice or pdftotext is not installed."""
+
+
+def require(tool, package):
+    if not shutil.which(tool):
+        raise ToolMissing('%s not found (Debian: apt-get install %s)' % (tool, package))
+
+
+def text_props(family, size):
+    return ('<style:text-properties style:font-name="F" fo:font-size="{s}pt" style:font-name-asian="F" '
+            'style:font-size-asian="{s}pt" fo:language="ko" fo:country="KR" style:language-asian="ko" '
+            'style:country-asian="KR"/>'.format(s=size))
+
+
+def fodt(paragraphs, family, size, align='justify', columns=1, leading=1.5):
+    """A flat ODF text document: ``paragraphs`` are (style, text), style one of
+    'title', 'heading', 'body'; A4, 2.5 cm margins."""
+    styles = []
+    for name, scale, par_align, bold in (('title', 1.6, 'center', True), ('heading', 1.0, 'start', True),
+                                         ('body', 1.0, align, False)):
+        styles.append('<style:style style:name="%s" style:family="paragraph"><style:paragraph-properties '
+                      'fo:text-align="%s" fo:margin-bottom="%.2fcm" fo:line-height="%d%%"/>%s</style:style>'
+                      % (name, par_align, 0.5 if name == 'title' else 0.15, leading * 100,
+                         text_props(family, round(size * scale, 1))))
+    body = ''.join('<text:p text:style-name="%s">%s</text:p>' % (style, html.escape(text, quote=False))
+                   for style, text in paragraphs)
+    if columns > 1:
+        section_style = ('<style:style style:name="Sect" style:family="section"><style:section-properties>'
+                         '<style:columns fo:column-count="%d" fo:column-gap="1cm"/></style:section-properties>'
+                         '</style:style>' % columns)
+        body = '<text:section text:style-name="Sect" text:name="S1">%s</text:section>' % body
+    else:
+        section_style = ''
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<office:document %s office:version="1.2" '
+            'office:mimetype="application/vnd.oasis.opendocument.text">'
+            '<office:font-face-decls><style:font-face style:name="F" svg:font-family="\'%s\'"/>'
+            '</office:font-face-decls><office:styles>%s</office:styles><office:automatic-styles>%s'
+            '<style:page-layout style:name="pm1"><style:page-layout-properties fo:page-width="21cm" '
+            'fo:page-height="29.7cm" fo:margin-top="2.5cm" fo:margin-bottom="2.5cm" fo:margin-left="2.5cm" '
+            'fo:margin-right="2.5cm"/></style:page-layout></office:automatic-styles><office:master-styles>'
+            '<style:master-page style:name="Standard" style:page-layout-name="pm1"/></office:master-styles>'
+            '<office:body><office:text>%s</office:text></office:body></office:document>'
+            % (NS, family, ''.join(styles), section_style, body))
+
+
+def clauses(rng, paragraphs, count, words=(25, 70), marks=0.0):
+    """(style, text) of a contract-like document: title, preamble and ``count``
+    clauses of corpus text; ``marks``: the share of words followed by one of
+    the document marks of utils.synth_text.marks_snippet."""
+    out = [('title', rng.choice(TITLES)), ('body', '아래 당사자는 다음과 같이 계약을 체결한다.')]
+    for n in range(1, count + 1):
+        i, chosen = rng.randrange(len(paragraphs)), []
+        target = rng.randint(*words)
+        while len(chosen) < target:
+            chosen += [w for w in paragraphs[i % len(paragraphs)].split() if len(w) <= 2 or any(c.isalnum() for c in w)]
+            i += 1
+        chosen = chosen[:target]
+        if marks:
+            chosen = [w + ' ' + marks_snippet(rng) if rng.random() < marks else w for w in chosen]
+        out.append(('heading', '제%d조 (%s)' % (n, rng.choice(ARTICLE_TITLES))))
+        out.append(('body', ' '.join(chosen)))
+    return out
+
+
+def convert(fodt_paths, out_dir):
+    """The PDFs LibreOffice writes for ``fodt_paths`` (into ``out_dir``), in one
+    soffice call with a private profile."""
+    require('soffice', 'libreoffice-writer-nogui')
+    with tempfile.TemporaryDirectory() as profile:
+        cmd = ['soffice', '-env:UserInstallation=file://' + profile, '--headless', '--norestore',
+               '--convert-to', 'pdf', '--outdir', out_dir] + list(fodt_paths)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=SOFFICE_TIMEOUT * len(fodt_paths))
+    pdfs = [os.path.join(out_dir, os.path.splitext(os.path.basename(p))[0] + '.pdf') for p in fodt_paths]
+    missing = [p for p, pdf in zip(fodt_paths, pdfs) if not os.path.exists(pdf)]
+    if proc.returncode or missing:
+        raise RuntimeError('soffice could not convert %s: %s' % (', '.join(missing) or fodt_paths[0],
+                                                                 (proc.stderr or proc.stdout).strip()))
+    return pdfs
+
+
+LINE_RE = re.compile(r'<line xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</line>', re.S)
+WORD_RE = re.compile(r'<word[^>]*>(.*?)</word>', re.S)
+PAGE_RE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.S)
+
+
+def pdf_lines(pdf):
+    """Per page: (width, height in points, [(text, (x0, y0, x1, y1) in points)]) from the PDF's text layer."""
+    require('pdftotext', 'poppler-utils')
+    out = subprocess.run(['pdftotext', '-bbox-layout', pdf, '-'], capture_output=True, text=True, check=True).stdout
+    pages = []
+    for w, h, body in PAGE_RE.findall(out):
+        lines = []
+        for x0, y0, x1, y1, inner in LINE_RE.findall(body):
+            text = ' '.join(html.unescape(t) for t in WORD_RE.findall(inner))
+            if text.strip():
+                lines.append((text, (float(x0), float(y0), float(x1), float(y1))))
+        pages.append((float(w), float(h), lines))
+    return pages
+
+
+def nonspace(text):
+    return ''.join(text.split())
+
+
+def check_lines(paragraphs, pages, source=''):
+    """``pages`` (as pdf_lines returns them) checked against the document's own
+    paragraphs: the lines must consume the paragraphs' non-space characters in
+    order; raises ValueError where they differ. The text kept is the PDF's: its
+    spaces are where the page shows gaps (LibreOffice sets Hangul and digits
+    apart, so the source's '제1조' prints, and copies, as '제 1 조')."""
+    stream = [text for _, text in paragraphs]
+    p, pos = 0, 0
+    out = []
+    for w, h, lines in pages:
+        aligned = []
+        for pdf_text, box in lines:
+            want = nonspace(pdf_text)
+            while p < len(stream) and not nonspace(stream[p][pos:]):
+                p, pos = p + 1, 0
+            if p == len(stream):
+                raise ValueError('%s: the PDF has more text than the document (%r)' % (source, pdf_text))
+            text, start, taken = stream[p], pos, 0
+            while text[start].isspace():
+                start += 1
+            end = start
+            while taken < len(want) and end < len(text):
+                taken += not text[end].isspace()
+                end += 1
+            if nonspace(text[start:end]) != want:
+                raise ValueError('%s: PDF line %r does not match the document text %r'
+                                 % (source, pdf_text, text[start:end]))
+            aligned.append((pdf_text, box))
+            pos = end
+        out.append((w, h, aligned))
+    return out
+
+
+def page_lines(lines, dpi, matrix=None):
+    """Ground-truth lines of one page in pixels at ``dpi`` ({"text", "polygon"}), moved by a 2x3 ``matrix``."""
+    from crnn_page import box_polygon
+    f = dpi / 72.0
+    matrix = np.array([[1.0, 0, 0], [0, 1.0, 0]]) if matrix is None else matrix
+    return [dict(text=text, polygon=box_polygon([b[0] * f, b[1] * f, b[2] * f, b[3] * f], matrix))
+            for text, b in lines]
+
+
+def scan(gray, rng, max_angle=2.0, jpeg_quality=(70, 90)):
+    """(JPEG bytes, 2x3 matrix): a simulated office scan of a rendered page: a
+    slight skew, uneven light, blur, noise, JPEG; the matrix maps page pixels
+    to scan pixels."""
+    import cv2
+    h, w = gray.shape
+    angle = rng.uniform(-max_angle, max_angle)
+    m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
+    out = cv2.warpAffine(gray, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=255).astype(np.float32)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    gx, gy = rng.uniform(-0.08, 0.08, 2)
+    out = out * (1.0 - abs(gx) / 2 - abs(gy) / 2 + gx * xx / w + gy * yy / h) * rng.uniform(0.88, 1.0)
+    out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.3, 0.8) * w / 1654)
+    out += rng.normal(0, rng.uniform(2, 6), out.shape)
+    ok, buf = cv2.imencode('.jpg', np.clip(out, 0, 255).astype(np.uint8),
+                           [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(*jpeg_quality))])
+    return buf.tobytes(), m, angle
+
+
+def document_settings(rng, families):
+    return dict(family=rng.choice(families), size=rng.choice([10, 10.5, 11, 11.5, 12]),
+                align=rng.choice(['justify', 'left']), leading=round(rng.uniform(1.3, 1.7), 2))
+
+
+def write_documents(out, count, seed, heldout=False, columns=1, clauses_per_doc=(6, 10), families=None, marks=0.0,
+                    first=1, batch=20):
+    """``count`` documents in ``out``: doc_NNNN.fodt, .pdf and .json (settings
+    and each page's ground-truth lines in points), numbered from ``first``;
+    ``batch`` documents per soffice call. Returns the PDF paths."""
+    families = families or (HELDOUT_FAMILIES if heldout else TRAINING_FAMILIES)
+    if heldout:
+        paragraphs = read_corpus(HELDOUT_CORPUS)
+    else:
+        paragraphs = read_corpus(TRAINING_CORPUS) + read_corpus(MANUAL_CORPUS)
+    os.makedirs(out, exist_ok=True)
+    pdfs = []
+    for start in range(0, count, batch):
+        docs = {}
+        for k in range(first + start, first + min(count, start + batch)):
+            rng = random.Random(seed * 100_003 + k - 1)
+            settings = dict(document_settings(rng, families), columns=columns)
+            doc = clauses(rng, paragraphs, rng.randint(*clauses_per_doc), marks=marks)
+            stem = os.path.join(out, 'doc_%04d' % k)
+            with open(stem + '.fodt', 'w', encoding='utf-8') as f:
+                f.write(fodt(doc, settings['family'], settings['size'], settings['align'], columns,
+                             settings['leading']))
+            docs[stem] = (settings, doc)
+        for stem, pdf in zip(docs, convert([s + '.fodt' for s in docs], out)):
+            settings, doc = docs[stem]
+            pages = check_lines(doc, pdf_lines(pdf), pdf)
+            with open(stem + '.json', 'w', encoding='utf-8') as f:
+                json.dump(dict(settings, pages=[dict(width=w, height=h, lines=[dict(text=t, box=b) for t, b in lines])
+                                                for w, h, lines in pages]), f, ensure_ascii=False, indent=1)
+            pdfs.append(pdf)
+    return pdfs
+
+
+def page_crops(gray, truth_lines):
+    """(crop, text) of each true line that the page reader finds one to one
+    (IoU >= 0.5), cropped as crnn_page crops it; and the count of true lines it
+    did not find so."""
+    from crnn_page import crop_line, deskew, find_lines, polygon_iou
+    lines, angle = find_lines(gray)
+    upright = deskew(gray, angle)
+    pairs = sorted(((polygon_iou(l.polygon, t['polygon']), i, j) for i, l in enumerate(lines)
+                    for j, t in enumerate(truth_lines)
+                    if abs(l.polygon[0][1] - t['polygon'][0][1]) < 100), reverse=True)
+    used_l, used_t, out = set(), set(), []
+    for iou, i, j in pairs:
+        if iou >= 0.5 and i not in used_l and j not in used_t:
+            used_l.add(i)
+            used_t.add(j)
+            out.append((crop_line(upright, lines[i]), truth_lines[j]['text']))
+    return out, len(truth_lines) - len(used_t)
+
+
+def write_line_crops(out, count, seed, dpis=(150, 200, 300), scans=0.5, marks=0.03, json_name=DATASET_JSON,
+                     image_dir='printed', progress=True):
+    """A training dataset in AI Hub's format of lines as the page reader crops
+    them from LibreOffice documents (training text and font families): each
+    page rendered at one of ``dpis``, a share ``scans`` of them as simulated
+    scans. Returns a summary (lines, pages, true lines not found)."""
+    import cv2
+    from crnn_page import read_page
+    from utils.atomic import write_text_atomic
+    json_path = os.path.join(out, json_name)
+    if os.path.exists(json_path):
+        raise ValueError('%s exists: choose another --out' % json_path)
+    os.makedirs(os.path.join(out, image_dir), exist_ok=True)
+    rng = np.random.default_rng([seed, 7])
+    gt = {'info': {'name': 'Korean text lines cropped from LibreOffice documents (utils.synth_doc)', 'version': '1.0',
+                   'seeds': [seed]}, 'images': [], 'annotations': [],
+          'licenses': [{'name': 'generated by utils.synth_doc', 'fonts': 'see README section 2'}]}
+    stats = dict(lines=0, pages=0, not_found=0)
+    with tempfile.TemporaryDirectory() as work:
+        for start in range(0, count, 20):
+            pdfs = write_documents(work, min(20, count - start), seed, marks=marks, first=start + 1)
+            for pdf in pdfs:
+                truth = load_truth(pdf)
+                dpi = int(rng.choice(dpis))
+                for gray, page in zip(read_page(pdf, dpi=dpi), truth['pages']):
+                    lines = [(l['text'], l['box']) for l in page['lines']]
+                    matrix = None
+                    if rng.random() < scans:
+                        jpeg, matrix, _ = scan(gray, rng)
+                        gray = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+                    crops, missed = page_crops(gray, page_lines(lines, dpi, matrix))
+                    stats['pages'] += 1
+                    stats['not_found'] += missed
+                    for crop, text in crops:
+                        name = '%08d' % (stats['lines'] + 1)
+                        cv2.imwrite(os.path.join(out, image_dir, name + '.png'), crop)
+                        gt['images'].append({'id': name, 'width': int(crop.shape[1]), 'height': int(crop.shape[0]),
+                                             'file_name': name + '.png'})
+                        gt['annotations'].append({'id': name, 'image_id': name, 'text': text, 'attributes': {
+                            'font': truth['family'], 'type': '문장', 'is_aug': matrix is not None, 'dpi': dpi}})
+                        stats['lines'] += 1
+                os.remove(pdf)
+            if progress:
+                print('documents %d/%d: %d lines, %d pages, %d true lines not found'
+                      % (min(count, start + 20), count, stats['lines'], stats['pages'], stats['not_found']),
+                      file=sys.stderr, flush=True)
+    write_text_atomic(json_path, json.dumps(gt, ensure_ascii=False, indent=1) + '\n')
+    return dict(stats, json=json_path)
+
+
+def load_truth(pdf):
+    """The .json written beside a document's PDF: settings and per-page lines (text, box in points)."""
+    with open(os.path.splitext(pdf)[0] + '.json', encoding='utf-8') as f:
+        return json.load(f)
+
+
+def main(argv=None):
+    from utils.cli import HelpFormatter
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    p.add_argument('--out', required=True, help='folder for the documents')
+    p.add_argument('--count', type=int, default=6, help='documents to write')
+    p.add_argument('--seed', type=int, default=0, help='document k is a function of (seed, k)')
+    p.add_argument('--heldout', action='store_true', help='held-out text and fonts (for benchmarks)')
+    p.add_argument('--columns', type=int, choices=[1, 2], default=1, help='text columns')
+    p.add_argument('--crops', action='store_true', help='write an AI-Hub-format training dataset of the lines the '
+                   'page reader crops from the documents (rendered at 150, 200 or 300 dpi, half as simulated scans) '
+                   'instead of the documents')
+    p.add_argument('--json-name', default=DATASET_JSON, help='annotation file of --crops, in --out')
+    p.add_argument('--image-dir', default='printed', help='image folder of --crops, in --out')
+    args = p.parse_args(argv)
+    if args.crops:
+        if args.heldout:
+            p.error('--crops makes training data: held-out text and fonts never go into training')
+        stats = write_line_crops(args.out, args.count, args.seed, json_name=args.json_name, image_dir=args.image_dir)
+        print('wrote %s: %d lines from %d pages; %d true lines not found one to one by the page reader (left out)'
+              % (stats['json'], stats['lines'], stats['pages'], stats['not_found']))
+        return 0
+    pdfs = write_documents(args.out, args.count, args.seed, args.heldout, args.columns)
+    print('wrote %d documents to %s' % (len(pdfs), args.out))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
