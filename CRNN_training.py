@@ -130,7 +130,7 @@ def main(argv=None):
     from utils.distribute import is_chief, make_strategy, num_replicas, scope, worker_dir
     from utils.resume import check_resumable
     from utils.precision import choose_jit, choose_precision, describe
-    from utils.run import charset_for_weights, load_initial_weights, make_run_dir
+    from utils.run import charset_for_weights, grown_from, load_initial_weights, make_run_dir
     from utils.training import TrainingInterrupted, check_layer_names, signal_name
 
     strategy = make_strategy(args.strategy, args.cpu_devices)
@@ -170,6 +170,11 @@ def main(argv=None):
         old_classes = len(charset)
         charset, added = extend_charset(charset, gt_util.text)
         print('charset extended by %d characters: %s' % (len(added), added))
+    elif args.weights and not args.resume:
+        old_classes = grown_from(args.weights, charset)
+        if old_classes:
+            print('charset: extends the %d classes of --weights by %d; the old classes keep their weights'
+                  % (old_classes, len(charset) - old_classes))
     print('charset: %d classes (blank last)' % len(charset))
     print(gt_util.width_report(args.height))
     buckets = sorted(int(w) for w in comma_list(args.buckets)) if args.buckets else None

@@ -27,6 +27,14 @@ CHARSET_FILE = 'charset.json'
 KSX1001_HANGUL = ''.join(c for c in map(chr, range(0xAC00, 0xD7A4)) if len(c.encode('euc-kr', 'ignore')) == 2)
 # Punctuation of contracts, notices and forms ('_' is the blank, so not here).
 DOCUMENT_PUNCTUATION = '.,:;!?()[]{}<>"\'-%/~·₩&+=*#@$※○●□■△▲①②③④⑤⑥⑦⑧⑨⑩「」『』×'
+# What Korean documents print beyond that (v4): company and association marks, units of area, volume, weight,
+# length and temperature, section and other signs, Roman numerals, circled and parenthesized numbers, circled
+# jamo and syllables, bare consonants (ㄱ. ㄴ. ㄷ. enumerate items), the hanja that name a contract's parties,
+# arrows, stars and brackets. All but ⑯-⑳ are KS X 1001 symbols.
+DOCUMENT_SYMBOLS = ('㈜㈔㎡㎢㎥㎠㎏㎎㎞㎝㎜㎖ℓ℃㎾§°±≤≥≠÷…‰¶†№™' + ''.join(map(chr, range(0x2160, 0x216A)))
+                    + ''.join(map(chr, range(0x2170, 0x217A))) + ''.join(map(chr, range(0x246A, 0x247E)))
+                    + ''.join(map(chr, range(0x3260, 0x327C))) + 'ㄱㄴㄷㄹㅁㅂㅅㅇㅈㅊㅋㅌㅍㅎ甲乙丙丁戊'
+                    + '◎◇◆▷▶▽▼☆★☎→←↑↓↔⇒【】《》〔〕')
 GENERAL = 'general'
 # Look-alike characters of real documents, written as the charset's one.
 EQUIVALENTS = str.maketrans({'․': '·', 'ㆍ': '·', '⋅': '·', '‧': '·', '∙': '·', '･': '·', '•': '·', '“': '"', '”': '"',
@@ -40,10 +48,13 @@ def normalize_text(text):
     return text.translate(EQUIVALENTS)
 
 
-def general_charset():
+def general_charset(symbols=True):
     """The shipped model's charset: all KS X 1001 syllables, digits, Latin
-    letters, space and document punctuation, blank last (2,465 classes)."""
-    return KSX1001_HANGUL + DIGITS + string.ascii_letters + SPACE + DOCUMENT_PUNCTUATION + BLANK
+    letters, space, document punctuation and DOCUMENT_SYMBOLS, blank last
+    (2,602 classes). ``symbols=False``: v1-v3's 2,465 classes, of which this
+    one is an extension (every old class keeps its index)."""
+    base = KSX1001_HANGUL + DIGITS + string.ascii_letters + SPACE + DOCUMENT_PUNCTUATION
+    return base + (DOCUMENT_SYMBOLS if symbols else '') + BLANK
 
 
 def _flatten_texts(texts):

@@ -67,7 +67,9 @@ def test_greedy_decode_matches_per_frame_decode():
 def test_general_charset_covers_ksx1001_and_documents():
     from crnn_utils import KSX1001_HANGUL, general_charset, normalize_text
     cs = general_charset()
-    assert len(cs) == len(set(cs)) == 2465 and blank_index(cs) == 2464
+    assert len(cs) == len(set(cs)) == 2602 and blank_index(cs) == 2601
+    v3 = general_charset(symbols=False)  # v1-v3's classes: the same indices, the symbols before the blank
+    assert len(v3) == 2465 and cs.startswith(v3[:-1]) and set('㈜㎡甲乙Ⅲ⑳㉠ㄱ§℃') <= set(cs)
     assert set(KSX1001_HANGUL) <= set(cs) and set('0123456789AZaz ') <= set(cs)
     assert set('.,:()[]<>"\'-%/~·₩&+') <= set(cs) and cs.count('_') == 1
     assert load_charset('general') == cs

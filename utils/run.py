@@ -127,13 +127,27 @@ SHIPPED_CHARSET = os.path.join(ROOT, 'CRNN_charset_korean_v3.json')
 
 
 def charset_for_weights(path):
-    """The charset file that belongs to a weights file named like the shipped
-    model's: CRNN_charset_X.json beside CRNN_weights_X.h5; None if there is none."""
+    """The charset file that belongs to a weights file: CRNN_charset_X.json
+    beside CRNN_weights_X.h5 (the shipped model's naming), or the charset.json
+    of the run folder that holds it; None if there is none."""
     folder, name = os.path.split(path)
-    if not (name.startswith('CRNN_weights_') and name.endswith('.h5')):
-        return None
-    charset = os.path.join(folder, 'CRNN_charset_' + name[len('CRNN_weights_'):-3] + '.json')
+    if name.startswith('CRNN_weights_') and name.endswith('.h5'):
+        charset = os.path.join(folder, 'CRNN_charset_' + name[len('CRNN_weights_'):-3] + '.json')
+    else:
+        charset = os.path.join(folder, 'charset.json')
     return charset if os.path.exists(charset) else None
+
+
+def grown_from(weights, charset):
+    """The class count of the charset ``weights`` were trained with when
+    ``charset`` extends it (the same classes first, more before the blank),
+    so that the trained classifier is kept and extended; else None."""
+    from crnn_utils import load_charset
+    old_file = charset_for_weights(weights)
+    if not old_file:
+        return None
+    old = load_charset(old_file)
+    return len(old) if len(old) < len(charset) and charset.startswith(old[:-1]) else None
 
 
 def run_input_width(args):

@@ -26,10 +26,11 @@ from utils.synth_text import HUNSPELL_KO, TextSource, as_kind, make_rng, parse_m
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUNDLED_FONT = os.path.join(ROOT, 'NanumBarunGothic.ttf')
 # Korean print fonts of Debian's packages: fonts-nanum, -nanum-extra, -nanum-eco, -noto-cjk(-extra),
-# -unfonts-core/-extra, -baekmuk, -naver-d2coding, -lexi-gulim, -lexi-saebom (SIL OFL, GPL with or without
-# font exception, or Baekmuk's BSD-style license; README section 2). Used for training, not bundled.
+# -unfonts-core/-extra, -baekmuk, -naver-d2coding, -lexi-gulim, -lexi-saebom, -wqy-microhei (SIL OFL, GPL with or
+# without font exception, Apache-2.0, or Baekmuk's BSD-style license; README section 2). Used for training, not bundled.
 SYSTEM_FONT_GLOBS = tuple('/usr/share/fonts/**/%s.%s' % (name, ext) for name in
-                          ('Nanum*', 'Un*', 'Noto*CJK*', 'D2Coding*', 'Lexi*', 'batang', 'dotum', 'gulim', 'hline')
+                          ('Nanum*', 'Un*', 'Noto*CJK*', 'D2Coding*', 'Lexi*', 'batang', 'dotum', 'gulim', 'hline',
+                           'wqy-microhei')
                           for ext in ('ttf', 'ttc', 'otf'))
 # Handwriting, brush, old-Hangul and jamo-composing fonts: not the print of documents.
 HANDWRITING_FONTS = ('Brush', 'Pen', 'pen', 'Pilgi', 'Gungseo', 'Jamo', 'Yetgul', 'YetHangul')

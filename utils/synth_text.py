@@ -97,6 +97,66 @@ def dictionary_words(rng, words, length):
         out += ' ' + word
 
 
+UNITS = ('㎡', '㎢', '㎥', '㎠', '㎏', '㎎', '㎞', '㎝', '㎜', '㎖', 'ℓ', '℃', '㎾', '%', '‰')
+ENUMERATORS = (tuple(map(chr, range(0x2160, 0x216A))), tuple(map(chr, range(0x2170, 0x217A))),
+               tuple(map(chr, range(0x2460, 0x2474))), tuple(map(chr, range(0x2474, 0x247E))),
+               tuple(map(chr, range(0x3260, 0x326E))), tuple(map(chr, range(0x326E, 0x327C))),
+               tuple('ㄱㄴㄷㄹㅁㅂㅅㅇㅈㅊㅋㅌㅍㅎ'), tuple('가나다라마바사아자차카타파하'))
+PARTIES = '甲乙丙丁戊'
+SIGNS = ('※', '◎', '◇', '◆', '▷', '▶', '▽', '▼', '☆', '★', '→', '←', '↑', '↓', '↔', '⇒', '…', '○', '●', '□', '■')
+
+
+def quantity(rng):
+    value = rng.choice(['%d' % rng.randint(1, 999), '%d.%d' % (rng.randint(0, 999), rng.randint(0, 99)),
+                        '{:,}'.format(rng.randint(1000, 99999))])
+    return value + rng.choice(UNITS)
+
+
+def marks_snippet(rng):
+    """One of the marks documents print, in the place they print it: ㈜ before a
+    name, units after numbers, an enumerator before an item, 甲 and 乙 for the
+    parties, § before a number, a sign before a note, brackets round a title."""
+    kind = rng.randrange(9)
+    if kind == 0:
+        return rng.choice(['㈜', '㈜', '㈔', '(주)', '주식회사 ']) + rng.choice(KSX1001_HANGUL) + rng.choice(KSX1001_HANGUL)
+    if kind == 1:
+        return rng.choice(['면적', '전용면적', '대지', '중량', '길이', '용량', '온도', '출력', '약', '총']) + ' ' + quantity(rng)
+    if kind == 2:
+        marks = rng.choice(ENUMERATORS)
+        i = rng.randrange(len(marks))
+        return marks[i] + rng.choice(['.', ')', '', ' ']) if marks[0] in 'ㄱ가Ⅰⅰ' else marks[i]
+    if kind == 3:
+        a, b = rng.sample(PARTIES[:3] if rng.random() < 0.8 else PARTIES, 2)
+        return rng.choice(['%s과 %s은', '%s은 %s에게', '%s(임대인)과 %s(임차인)', '%s 및 %s', '%s의 %s에 대한'])  % (a, b)
+    if kind == 4:
+        return rng.choice(['§ %d', '§%d', '제%d조 §2', '№ %d', '%d°', '±%d', '≤ %d', '≥ %d', '≠ %d', '%d ÷ 2', '%d™',
+                           '¶ %d', '%d†']) % rng.randint(1, 99)
+    if kind == 5:
+        return rng.choice(SIGNS)
+    if kind == 6:
+        left, right = rng.choice(['【】', '《》', '〔〕', '「」', '『』', '[]', '<>', '()'])
+        return left + rng.choice(['별표 %d' % rng.randint(1, 9), '서식 %d' % rng.randint(1, 9), '붙임', '참고',
+                                  '개정 %d. %d. %d.' % (rng.randint(2000, 2030), rng.randint(1, 12),
+                                                       rng.randint(1, 28))]) + right
+    if kind == 7:
+        return '☎ %02d-%d-%04d' % (rng.randint(2, 64), rng.randint(200, 9999), rng.randint(0, 9999))
+    return quantity(rng)
+
+
+def marks_line(rng, paragraphs, cum_weights, length):
+    """About ``length`` characters of running text with one to three document
+    marks (marks_snippet) at its start or between its words; the marks are
+    kept whole."""
+    snippets = [marks_snippet(rng) for _ in range(rng.randint(1, 3))]
+    while len(snippets) > 1 and sum(len(s) + 1 for s in snippets) > length:
+        snippets.pop()
+    room = length - sum(len(s) + 1 for s in snippets)
+    words = corpus_window(rng, paragraphs, cum_weights, room).split() if room > 1 else []
+    for snippet in snippets:
+        words.insert(0 if rng.random() < 0.4 else rng.randint(0, len(words)), snippet)
+    return ' '.join(words)
+
+
 def numbers_line(rng):
     """Dates, amounts, numbers, phone numbers and clause marks as documents write them."""
     y, m, d = rng.randint(1990, 2035), rng.randint(1, 12), rng.randint(1, 28)
@@ -157,14 +217,16 @@ def as_kind(text, kind, rng):
     return rng.choice(hangul)
 
 
-SOURCES = ('contract', 'corpus', 'manual', 'words', 'numbers', 'random', 'file')
+SOURCES = ('contract', 'corpus', 'manual', 'words', 'numbers', 'marks', 'random', 'file')
 
 
 class TextSource:
     """Draws texts from a weighted mix of SOURCES: 'contract' templates,
     'corpus' (running text of ``corpus``, the bundled public-domain documents by
     default), 'manual' (running text of LibreOffice's Korean help), 'words' of
-    the hunspell ``dictionary``, 'numbers', 'random' syllables and 'file' lines.
+    the hunspell ``dictionary``, 'numbers', 'marks' (running LibreOffice help
+    text with the marks of crnn_utils.DOCUMENT_SYMBOLS where documents print
+    them), 'random' syllables and 'file' lines.
     Each line aims at a length drawn from ``min_chars``..``max_chars`` ('numbers'
     and 'words' join up to it); 'contract' and 'file' lines are kept whole up to
     ``max_chars``."""
@@ -181,7 +243,7 @@ class TextSource:
         names = {n for n, _ in self.mix}
         self.corpora = {}
         for name, path in (('corpus', corpus), ('manual', MANUAL_CORPUS)):
-            if name in names:
+            if name in names or name == 'manual' and 'marks' in names:
                 paragraphs = read_corpus(path)
                 self.corpora[name] = (paragraphs, list(itertools.accumulate(len(p) for p in paragraphs)))
         self.words = read_dictionary(dictionary) if 'words' in names else []
@@ -201,6 +263,8 @@ class TextSource:
             text = contract_line(rng, self.fake(seed))
         elif name in self.corpora:
             text = corpus_window(rng, *self.corpora[name], length)
+        elif name == 'marks':
+            text = marks_line(rng, *self.corpora['manual'], length)
         elif name == 'words':
             text = dictionary_words(rng, self.words, length)
         elif name == 'numbers':
@@ -211,7 +275,7 @@ class TextSource:
             text = random_syllables(rng, min(self.min_chars, length), length)
         else:
             text = rng.choice(self.lines)
-        limit = self.max_chars if name in ('contract', 'file') else length
+        limit = self.max_chars if name in ('contract', 'file', 'marks') else length
         return fit_length(' '.join(text.split()), rng, limit, from_start=name in ('numbers', 'words')), name
 
 
