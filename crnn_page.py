@@ -120,8 +120,9 @@ def estimate_skew(mask, max_angle=MAX_SKEW):
     if len(xs) > 200_000:
         pick = np.random.default_rng(0).choice(len(xs), 200_000, replace=False)
         xs, ys = xs[pick], ys[pick]
-    xs = xs - mask.shape[1] / 2.0
-    ys = ys - mask.shape[0] / 2.0
+    # whole-pixel centre: with a half-pixel one (odd sizes) every row lands on .5 and rounding folds rows together
+    xs = xs - mask.shape[1] // 2
+    ys = ys - mask.shape[0] // 2
 
     def sharpness(deg):
         t = np.deg2rad(deg)
