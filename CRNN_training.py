@@ -76,6 +76,8 @@ def parse_args(argv=None):
     g('--steps-per-epoch', type=int, help='cap on training steps per epoch (default: one pass over the data)')
     g('--validation-steps', type=int, help='cap on validation steps (default: one pass)')
     g('--patience', type=int, default=25, help='early stopping patience on val_loss, in epochs')
+    g('--time-limit', type=float, metavar='MINUTES', help='stop after this many minutes of training (the running '
+      'epoch ends early and is recorded; default: no limit)')
     g('--experiment', default='crnn_korean_2_v2', help='run name: <checkpoint-root>/<time>_<experiment>/')
     g('--checkpoint-root', default='checkpoints', help='folder that holds the run folders')
     g('--seed', type=int, default=1337, help='seed of weights, data order, split and augmentation')
@@ -248,8 +250,8 @@ def _train(args, model, model_pred, charset, gen_train, gen_val, strategy, repli
     from utils.optimizers import SGD, Adam, warmup_cosine
     from utils.resume import ResumeState
     from utils.run import save_arguments, save_final
-    from utils.training import (EpochLine, Logger, ModelCheckpoint, ModelSnapshot, StopOnSignal, ValidationMetrics,
-                                freeze_layers)
+    from utils.training import (EpochLine, Logger, ModelCheckpoint, ModelSnapshot, StopOnSignal, TimeLimit,
+                                ValidationMetrics, freeze_layers)
 
     save_arguments(checkdir, {**vars(args), 'input_width': None if buckets else width})
     save_charset(checkdir, charset)
@@ -311,6 +313,8 @@ def _train(args, model, model_pred, charset, gen_train, gen_val, strategy, repli
         early_stopping,
         resume,
     ]
+    if args.time_limit:
+        callbacks.insert(0, TimeLimit(args.time_limit))
     if args.snapshot_interval:
         callbacks.append(ModelSnapshot(checkdir, args.snapshot_interval, iteration=initial_epoch * steps_per_epoch))
     interactive = sys.stdout.isatty()

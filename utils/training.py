@@ -211,6 +211,28 @@ class EpochLine(keras.callbacks.Callback):
               file=self.stream, flush=True)
 
 
+class TimeLimit(keras.callbacks.Callback):
+    """Stop training once ``minutes`` have passed since it began: the running
+    epoch ends early after the current batch and is validated and recorded
+    like any other, so a time-boxed run (a lent GPU) ends with its weights."""
+
+    def __init__(self, minutes, stream=None):
+        super().__init__()
+        self.seconds = 60.0 * minutes
+        self.stream = stream or sys.stdout
+        self.stopped = False
+
+    def on_train_begin(self, logs=None):
+        self.t0 = time.time()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not self.stopped and time.time() - self.t0 >= self.seconds:
+            self.stopped = True
+            self.model.stop_training = True
+            print('time limit of %g minutes reached: this epoch ends after batch %d'
+                  % (self.seconds / 60, batch + 1), file=self.stream, flush=True)
+
+
 def signal_name(signum):
     return signal.Signals(signum).name
 
