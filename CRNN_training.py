@@ -158,6 +158,9 @@ def main(argv=None):
         mixed = mix_train.sample(args.mix, seed=args.seed)
         print('mixing in %d of %d training lines of %s' % (mixed.num_samples, mix_train.num_samples, args.mix_json))
         gt_util_train = merge_all([gt_util_train, mixed])
+    if not gt_util_val.num_samples:
+        raise ValueError('the validation split is empty (%d lines, --split %g): lower --split or give more data'
+                         % (gt_util_train.num_samples, args.split))
     gt_util = merge_all([gt_util_train, gt_util_val])
     charset_file = args.resume or args.charset
     if not charset_file and args.weights:

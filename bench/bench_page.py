@@ -1,15 +1,23 @@
-"""Page reading: this project (crnn_page + the CRNN) vs Tesseract 5 --psm 6 and --psm 3, same pages.
+"""Page reading: this project (crnn_page + the CRNN) vs Tesseract 5 --psm 6 (and --psm 3), same pages.
 
     python bench/bench_page.py [--pages 12] [--seed 9100] [--run RUN | --weights W --charset C]
+    python bench/heldout.py --out ~/crnn-heldout-pages --pages
+    python bench/bench_page.py --sets ~/crnn-heldout-pages [--psm 6]
 
-Renders --pages held-out document pages (utils.synth_page --heldout: text and
-fonts that training never used; one or two columns, a ruled table, rotation up
-to 3 degrees, uneven light and noise) and reads each with this project's page
-path and with ``tesseract PAGE OUT -l kor --psm N txt tsv``. Reports page CER
-(ground-truth lines joined by newlines against the reader's lines joined by
-newlines, blank lines dropped, runs of spaces made one; so missed, merged or
-split lines cost edits), line-detection recall and precision at IoU >= 0.5
-(Tesseract's level-4 line boxes), and pages/s. BENCHMARKS.md section 'page'.
+Without --sets: renders --pages held-out document pages (utils.synth_page
+--heldout: text and fonts that training never used; one or two columns, a ruled
+table, rotation up to 3 degrees, uneven light and noise), BENCHMARKS.md section
+'page'. With --sets: every folder of page images with page_NNNN.json ground
+truth under it (bench/heldout.py --pages: plain pages, LibreOffice PDFs and
+scans), one table per set in section 'page_sets'.
+
+Each page is read with this project's page path and with ``tesseract PAGE OUT
+-l kor --psm N txt tsv``. Reported: page CER (ground-truth lines joined by
+newlines against the reader's lines joined by newlines, blank lines dropped,
+runs of spaces made one; so missed, merged or split lines cost edits), line
+accuracy (true lines that a found line matches at IoU >= 0.5 and reads exactly;
+Tesseract's lines are its TSV level-4 boxes with their words), line recall and
+precision, and pages/s.
 """
 import argparse
 import csv
@@ -20,13 +28,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.report import write_section  # noqa: E402
-from crnn_page import match_lines  # noqa: E402
+from crnn_page import match_lines, polygon_iou  # noqa: E402
 from crnn_utils import edit_distance, normalize_text  # noqa: E402
+
+PAGE_IMAGES = ('.png', '.jpg')
 
 
 def clean(lines):
@@ -35,24 +46,99 @@ def clean(lines):
 
 
 def tesseract_page(path, psm, workdir):
-    """(lines of text, line polygons) as Tesseract reads the page."""
+    """(lines of text, line polygons) as Tesseract reads the page: the lines of
+    its text output (whose spaces are its word spacing; the TSV splits Korean
+    words into pieces), each with the level-4 box of the TSV line that holds
+    the same characters (a line without one gets an empty box)."""
     base = os.path.join(workdir, 'tess')
     subprocess.run(['tesseract', path, base, '-l', 'kor', '--psm', str(psm), 'txt', 'tsv'], check=True,
                    capture_output=True, env=dict(os.environ, OMP_THREAD_LIMIT='1'))
-    text = open(base + '.txt', encoding='utf-8').read().splitlines()
-    boxes = []
+    text = [line for line in open(base + '.txt', encoding='utf-8').read().splitlines() if line.strip()]
+    boxes, words = {}, defaultdict(list)
     with open(base + '.tsv', encoding='utf-8') as f:
         for row in csv.DictReader(f, delimiter='\t', quoting=csv.QUOTE_NONE):
+            key = tuple(row[k] for k in ('page_num', 'block_num', 'par_num', 'line_num'))
             if row['level'] == '4':
                 x, y, w, h = (int(row[k]) for k in ('left', 'top', 'width', 'height'))
-                boxes.append([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
-    return text, boxes
+                boxes[key] = [[x, y], [x + w, y], [x + w, y + h], [x, y + h]]
+            elif row['level'] == '5' and (row['text'] or '').strip():
+                words[key].append(row['text'].strip())
+    by_chars = defaultdict(list)
+    for key in boxes:
+        by_chars[''.join(words[key])].append(boxes[key])
+    empty = [[0, 0], [0, 0], [0, 0], [0, 0]]
+    return text, [by_chars[''.join(line.split())].pop(0) if by_chars[''.join(line.split())] else empty
+                  for line in text]
+
+
+def exact_lines(texts, polygons, truth):
+    """True lines read exactly by the found line matched to them (one to one, IoU >= 0.5, best pairs first)."""
+    pairs = sorted(((polygon_iou(p, t['polygon']), i, j) for i, p in enumerate(polygons) for j, t in enumerate(truth)
+                    if abs(p[0][1] - t['polygon'][0][1]) < 200), reverse=True)
+    used_f, used_t, exact = set(), set(), 0
+    for iou, i, j in pairs:
+        if iou >= 0.5 and i not in used_f and j not in used_t:
+            used_f.add(i)
+            used_t.add(j)
+            exact += clean([texts[i]]) == clean([truth[j]['text']])
+    return exact
+
+
+def page_sets(root):
+    """{set name: [page image paths]} of the folders under ``root`` that hold page_NNNN images with .json truth."""
+    out = {}
+    for name in sorted(os.listdir(root)):
+        folder = os.path.join(root, name)
+        if os.path.isdir(folder):
+            pages = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(PAGE_IMAGES)
+                           and os.path.exists(os.path.join(folder, os.path.splitext(f)[0] + '.json')))
+            if pages:
+                out[name] = pages
+    if not out:
+        raise ValueError('%s: no folder of page images with .json ground truth (bench/heldout.py --pages)' % root)
+    return out
+
+
+def measure(paths, readers, read, work):
+    """{reader: totals} over the pages of ``paths``."""
+    import cv2
+    totals = {r: dict(edits=0, chars=0, lines=0, exact=0, recall=[], precision=[], seconds=0.0) for r in readers}
+    for path in paths:
+        truth = json.load(open(os.path.splitext(path)[0] + '.json', encoding='utf-8'))['lines']
+        gt_text = '\n'.join(clean([t['text'] for t in truth]))
+        gray = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+        for reader in readers:
+            t = time.perf_counter()
+            texts, polygons = read(gray) if reader == 'crnn' else tesseract_page(path, int(reader[3:]), work)
+            total = totals[reader]
+            total['seconds'] += time.perf_counter() - t
+            total['edits'] += edit_distance(gt_text, '\n'.join(clean(texts)))
+            total['chars'] += len(gt_text)
+            total['lines'] += len(truth)
+            total['exact'] += exact_lines(texts, polygons, truth)
+            recall, precision = match_lines(polygons, [t['polygon'] for t in truth])
+            total['recall'].append(recall)
+            total['precision'].append(precision)
+        print(os.path.basename(os.path.dirname(path)), os.path.basename(path),
+              ' '.join('%s %.4f' % (r, totals[r]['edits'] / totals[r]['chars']) for r in readers), flush=True)
+    return totals
+
+
+def table(totals, names, pages):
+    rows = ['| reader | page CER | line accuracy | line recall | line precision | pages/s |', '|---|---|---|---|---|---|']
+    for r, tot in totals.items():
+        rows.append('| %s | %.4f | %.3f | %.3f | %.3f | %.2f |' % (
+            names[r], tot['edits'] / tot['chars'], tot['exact'] / tot['lines'], sum(tot['recall']) / pages,
+            sum(tot['precision']) / pages, pages / tot['seconds']))
+    return rows
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--pages', type=int, default=12)
-    p.add_argument('--seed', type=int, default=9100)
+    p.add_argument('--pages', type=int, default=12, help='without --sets: pages to render')
+    p.add_argument('--seed', type=int, default=9100, help='without --sets: seed of the rendered pages')
+    p.add_argument('--sets', help='folder of page sets (bench/heldout.py --pages --out)')
+    p.add_argument('--psm', default='6,3', help='Tesseract page segmentation modes to run (comma list)')
     p.add_argument('--run', help='run folder (default: the shipped model)')
     p.add_argument('--weights')
     p.add_argument('--charset')
@@ -62,55 +148,56 @@ def main(argv=None):
     args = p.parse_args(argv)
     from utils.quiet import import_keras
     import_keras()
-    import cv2
     from CRNN_predict import recognize_images
     from crnn_page import read_lines
+    from utils.precision import choose_precision
     from utils.run import load_recognizer
     from utils.synth_page import write_pages
-    from utils.precision import choose_precision
     model_pred, charset, size = load_recognizer(args.run, args.weights, args.charset,
                                                 precision=choose_precision(args.precision)[0])
-    readers = ['crnn'] + ([] if args.no_tesseract or not shutil.which('tesseract') else ['psm6', 'psm3'])
-    totals = {r: dict(edits=0, chars=0, recall=[], precision=[], seconds=0.0) for r in readers}
+
+    def read(gray):
+        lines, _ = read_lines(gray, lambda images: recognize_images(model_pred, charset, images, size))
+        return [line.text for line in lines], [line.polygon for line in lines]
+
+    psms = [int(v) for v in args.psm.split(',') if v]
+    readers = ['crnn'] + ([] if args.no_tesseract or not shutil.which('tesseract') else ['psm%d' % v for v in psms])
+    names = dict({'crnn': 'this project (crnn_page + %s)' % (args.run or args.weights or 'shipped CRNN')},
+                 **{'psm%d' % v: 'Tesseract 5 `--psm %d`' % v for v in psms})
     with tempfile.TemporaryDirectory() as work:
-        paths = write_pages(os.path.join(work, 'pages'), args.pages, args.seed, heldout=True)
-        for path in paths:
-            truth = json.load(open(path[:-4] + '.json', encoding='utf-8'))['lines']
-            gt_text = '\n'.join(clean([t['text'] for t in truth]))
-            gray = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
-            for reader in readers:
-                t = time.perf_counter()
-                if reader == 'crnn':
-                    lines, _ = read_lines(gray, lambda images: recognize_images(model_pred, charset, images, size))
-                    texts, polygons = [line.text for line in lines], [line.polygon for line in lines]
-                else:
-                    texts, polygons = tesseract_page(path, int(reader[-1]), work)
-                total = totals[reader]
-                total['seconds'] += time.perf_counter() - t
-                total['edits'] += edit_distance(gt_text, '\n'.join(clean(texts)))
-                total['chars'] += len(gt_text)
-                recall, precision = match_lines(polygons, [t['polygon'] for t in truth])
-                total['recall'].append(recall)
-                total['precision'].append(precision)
-            print(os.path.basename(path), ' '.join('%s %.4f' % (r, totals[r]['edits'] / totals[r]['chars'])
-                                                   for r in readers), flush=True)
-    names = {'crnn': 'this project (crnn_page + %s)' % (args.run or args.weights or 'shipped CRNN'),
-             'psm6': 'Tesseract 5 `--psm 6`', 'psm3': 'Tesseract 5 `--psm 3`'}
-    table = ['| reader | page CER | line recall | line precision | pages/s |', '|---|---|---|---|---|']
-    for r in readers:
-        tot = totals[r]
-        table.append('| %s | %.4f | %.3f | %.3f | %.2f |' % (
-            names[r], tot['edits'] / tot['chars'], sum(tot['recall']) / len(tot['recall']),
-            sum(tot['precision']) / len(tot['precision']), len(paths) / tot['seconds']))
-    footer = ['', '%d held-out pages (utils.synth_page --heldout, seed %d): A4 at 150 dpi, 26-32 px glyphs, rotation '
-              'up to 3 degrees, uneven light, noise; one or two columns, a ruled table on one-column pages. '
-              'Recall and precision: line boxes matched one to one at IoU >= 0.5, averaged over pages. Tesseract '
-              'runs single-threaded (OMP_THREAD_LIMIT=1) and writes txt and tsv in one call.'
-              % (len(paths), args.seed)]
-    print('\n'.join(table + footer))
+        if args.sets:
+            sets = page_sets(args.sets)
+        else:
+            sets = {'mixed': write_pages(os.path.join(work, 'pages'), args.pages, args.seed, heldout=True)}
+        results = {name: measure(paths, readers, read, work) for name, paths in sets.items()}
+    tess = ('Tesseract runs single-threaded (OMP_THREAD_LIMIT=1) and writes its TSV; its lines are the level-4 '
+            'boxes with their words.')
+    if not args.sets:
+        rows = table(results['mixed'], names, len(sets['mixed']))
+        footer = ['', '%d held-out pages (utils.synth_page --heldout, seed %d): A4 at 150 dpi, 26-32 px glyphs, rotation '
+                  'up to 3 degrees, uneven light, noise; one or two columns, a ruled table on one-column pages. '
+                  'Line accuracy: true lines read exactly by the line matched to them; recall and precision: line boxes '
+                  'matched one to one at IoU >= 0.5, averaged over pages. %s' % (len(sets['mixed']), args.seed, tess)]
+        print('\n'.join(rows + footer))
+        if not args.no_write:
+            write_section('page', 'Page reading: line finding + CRNN vs Tesseract', 'python bench/bench_page.py',
+                          rows + footer)
+        return 0
+    out = []
+    for name, totals in results.items():
+        out += ['### %s (%d pages)' % (name, len(sets[name])), ''] + table(totals, names, len(sets[name])) + ['']
+    out += ['Sets of `bench/heldout.py --pages` (held-out text and fonts): plain = one-column pages of '
+            'utils.synth_page without table (150 dpi, skew under 0.5 degrees, light noise); lo_pdf = documents laid '
+            'out by LibreOffice Writer (10-12 pt, justified or left-aligned, four held-out font families) rendered at '
+            '150 dpi as `CRNN_predict.py --page x.pdf` does, ground truth from the PDF text layer (pdftotext '
+            '-bbox-layout); lo_scan200 / lo_scan300 = the same pages as simulated office scans (skew up to 2 '
+            'degrees, uneven light, blur, noise, JPEG). Page CER: true lines joined by newlines against the '
+            "reader's, runs of spaces made one. Line accuracy: true lines read exactly by the line matched to them "
+            '(IoU >= 0.5). %s' % tess]
+    print('\n'.join(out))
     if not args.no_write:
-        write_section('page', 'Page reading: line finding + CRNN vs Tesseract', 'python bench/bench_page.py',
-                      table + footer)
+        write_section('page_sets', 'Held-out page sets: plain pages, LibreOffice PDFs and scans',
+                      'python bench/bench_page.py --sets <bench/heldout.py --pages --out>', out)
     return 0
 
 

@@ -61,3 +61,30 @@ def test_training_script_runs_without_tensorflow(backend, aihub_dir, tmp_path):
     from utils.run import load_recognizer  # weights written under that backend load here, under TensorFlow
     model_pred, charset, _ = load_recognizer(run)
     assert model_pred.output_shape[-1] == len(charset)
+
+
+@pytest.mark.skipif(importlib.util.find_spec('jax') is None, reason='jax is not installed')
+def test_gpu_command_trains_on_jax_without_tensorflow(tmp_path):
+    """utils.gpu_train in miniature, on the CPU: lines made, a time-boxed JAX
+    run from the shipped weights (classifier extended to the general charset),
+    the weights in the shipped layout and in parts that join back into it."""
+    out = str(tmp_path / 'out')
+    code = ("import runpy, sys; sys.modules['tensorflow'] = None; sys.path.insert(0, '.'); "
+            "sys.argv = ['gpu_train'] + sys.argv[1:]; runpy.run_module('utils.gpu_train', run_name='__main__')")
+    p = run_on('jax', ['-c', code, '--out', out, '--minutes', '0.3', '--lines', '300', '--workers', '2',
+                       '--batch-size', '4', '--buckets', '256', '--steps-per-minute', '10', '--split-mb', '8'],
+               timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert 'charset: extends the 2465 classes of --weights by 137' in p.stdout
+    assert 'steps per minute' in p.stdout
+    parts = sorted(f for f in os.listdir(out) if f.startswith('CRNN_weights_gpu.h5.part'))
+    assert len(parts) == 3 and os.path.exists(os.path.join(out, 'history.csv'))
+    joined = str(tmp_path / 'CRNN_weights_gpu.h5')
+    with open(joined, 'wb') as f:
+        for part in parts:
+            f.write(open(os.path.join(out, part), 'rb').read())
+    from crnn_utils import general_charset, load_charset
+    from utils.run import load_recognizer
+    assert load_charset(os.path.join(out, 'CRNN_charset_gpu.json')) == general_charset()
+    model_pred, charset, _ = load_recognizer(weights=joined, charset=os.path.join(out, 'CRNN_charset_gpu.json'))
+    assert model_pred.output_shape[-1] == len(charset) == 2602
