@@ -52,6 +52,8 @@ def parse_args(argv=None):
     a('--height', type=int, default=32, help='input height in pixels (the CRNN needs 32)')
     a('--batch-size', type=int, default=64, help='lines per prediction batch')
     a('--beam-width', type=int, default=0, help='beam search width (0: greedy)')
+    a('--lm', action='store_true', help="decode with the syllable n-gram language model of the repo's training text "
+      '(CTC prefix beam search of --beam-width, 8 if 0; utils/lm.py)')
     a('--output', help='also write results to a .csv or .json file, or a label file (.txt/.tsv: path<TAB>text with '
       'paths relative to it, for CRNN_labels.py)')
     a('--data-dir', help='evaluate on an AI-Hub-format dataset instead')
@@ -67,7 +69,7 @@ def parse_args(argv=None):
     a('--name', default='model', help='with --formats h5: the <name> of the weights and charset files')
     a('--precision', choices=['auto', 'float32', 'mixed_bfloat16'], default='auto',
       help='compute dtype of recognition (export is always float32); auto: bf16 where the hardware computes it '
-      'natively, as in training (2.3-2.5x the original on AVX512-BF16 CPUs, BENCHMARKS.md)')
+      'natively, as in training (speed: BENCHMARKS.md, section vs_original)')
     a('--page', action='store_true', help='the inputs are pages (PNG/JPG/TIFF/PDF): find their text lines and '
       'print each page as text')
     a('--dpi', type=int, default=150, help='with --page: resolution PDF pages are rendered at')
@@ -93,28 +95,29 @@ def list_images(inputs, extensions=IMAGE_EXTENSIONS):
     return paths
 
 
-def predict_groups(model_pred, charset, groups, texts, confidences=None, batch_size=64, beam_width=0):
+def predict_groups(model_pred, charset, groups, texts, confidences=None, batch_size=64, beam_width=0, lm=None):
     """Fill ``texts`` (and ``confidences``) at the positions of
     crnn_data.group_by_width's groups, batch by batch."""
     from crnn_utils import decode_batch, greedy_confidence
     for positions, rows in groups.values():
         for b in range(0, len(rows), batch_size):
             probs = model_pred.predict_on_batch(rows[b:b + batch_size])
-            for j, text in zip(positions[b:b + batch_size], decode_batch(probs, charset, beam_width)):
+            for j, text in zip(positions[b:b + batch_size], decode_batch(probs, charset, beam_width, lm)):
                 texts[j] = text
             if confidences is not None:
                 for j, c in zip(positions[b:b + batch_size], greedy_confidence(probs)):
                     confidences[j] = float(c)
 
 
-def recognize(model_pred, charset, paths, input_size, batch_size=64, beam_width=0, progress=True, on_error=None):
+def recognize(model_pred, charset, paths, input_size, batch_size=64, beam_width=0, progress=True, on_error=None,
+              lm=None):
     """Texts of the line images at ``paths``, in order, batch by batch. With
     width None each line gets the narrowest input width that holds it
     (crnn_data.INFERENCE_WIDTHS), lines of one width batched together.
     ``on_error(position, error)``: an unreadable image gets text None and is
     reported there; without it the error is raised."""
     from tqdm import tqdm
-    from crnn_data import load_inputs_any_width
+    from crnn_lines import load_inputs_any_width
     width, height = input_size
     texts = [None] * len(paths)
     bar = tqdm(total=len(paths), disable=not progress or len(paths) < 2 * batch_size, file=sys.stderr)
@@ -124,20 +127,21 @@ def recognize(model_pred, charset, paths, input_size, batch_size=64, beam_width=
         report = None if on_error is None else (lambda j, e: on_error(start + j, e))
         groups = load_inputs_any_width(chunk, height, widths=(width,) if width else None, on_error=report)
         chunk_texts = [None] * len(chunk)
-        predict_groups(model_pred, charset, groups, chunk_texts, batch_size=batch_size, beam_width=beam_width)
+        predict_groups(model_pred, charset, groups, chunk_texts, batch_size=batch_size, beam_width=beam_width,
+                       lm=lm)
         texts[start:start + len(chunk)] = chunk_texts
         bar.update(len(chunk))
     bar.close()
     return texts
 
 
-def recognize_images(model_pred, charset, images, input_size, batch_size=64, beam_width=0):
+def recognize_images(model_pred, charset, images, input_size, batch_size=64, beam_width=0, lm=None):
     """(texts, confidences) of decoded line images (gray uint8 arrays), in order."""
-    from crnn_data import group_by_width
+    from crnn_lines import group_by_width
     width, height = input_size
     texts, confidences = [''] * len(images), [0.0] * len(images)
     groups = group_by_width(enumerate(images), height, widths=(width,) if width else None)
-    predict_groups(model_pred, charset, groups, texts, confidences, batch_size, beam_width)
+    predict_groups(model_pred, charset, groups, texts, confidences, batch_size, beam_width, lm)
     return texts, confidences
 
 
@@ -167,7 +171,7 @@ def read_pages(args, model_pred, charset, size):
     """--page: each page's text on stdout; notes and errors on stderr; exit status 2 if a file was unreadable."""
     from crnn_page import PAGE_EXTENSIONS, PageReadError, draw_overlay, page_record, read_lines, read_page
     from utils.atomic import write_text_atomic
-    from utils.synth import BUNDLED_FONT
+    from utils.synth.lines import BUNDLED_FONT
     pages, failed = [], 0
     for path in list_images(args.inputs, PAGE_EXTENSIONS):
         notes = []
@@ -183,7 +187,7 @@ def read_pages(args, model_pred, charset, size):
     many = len(pages) > 1
 
     def recognize_lines(images):
-        return recognize_images(model_pred, charset, images, size, args.batch_size, args.beam_width)
+        return recognize_images(model_pred, charset, images, size, args.batch_size, args.beam_width, args.lm)
 
     records = []
     for path, n, gray in pages:
@@ -212,7 +216,7 @@ def evaluation_set(args):
     split by default when the data is the run's own, so that training lines
     are never scored by accident."""
     from crnn_gt import load_sources, merge_all, split_sources
-    from utils.run import load_arguments
+    from utils.train.run import load_arguments
     run_args = load_arguments(args.run) if args.run and os.path.exists(os.path.join(args.run, 'args.json')) else {}
     own = bool(run_args.get('data_dir')) and all(
         str(run_args.get(k)) == str(getattr(args, k)) for k in ('json', 'image_dir')) and \
@@ -230,18 +234,18 @@ def evaluation_set(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    from utils.quiet import import_keras
+    from utils.cli import import_keras
     import_keras(args.verbose)
     if not args.inputs and not args.data_dir and not args.export:
         raise ValueError('give image files/folders, --data-dir to evaluate, or --export DIR')
     from crnn_utils import recognition_metrics
-    from utils.run import load_recognizer
-    from utils.precision import choose_precision
+    from utils.weights.load import load_recognizer
+    from utils.train.precision import choose_precision
     precision = 'float32' if args.export else choose_precision(args.precision)[0]
     model_pred, charset, size = load_recognizer(args.run, args.weights, args.charset, args.width, args.height,
                                                 precision=precision)
     if args.export:
-        from utils.export import export_recognizer
+        from utils.weights.export import export_recognizer
         for kind, path in export_recognizer(model_pred, charset, args.export, args.formats.split(','),
                                             args.name).items():
             print('%s\t%s' % (kind, path))
@@ -258,7 +262,7 @@ def main(argv=None):
         gtu, what = evaluation_set(args)
         source = os.path.join(args.data_dir, args.json)
         paths = [os.path.join(gtu.image_path, n) for n in gtu.image_names]
-        preds = recognize(model_pred, charset, paths, size, args.batch_size, args.beam_width, on_error=report)
+        preds = recognize(model_pred, charset, paths, size, args.batch_size, args.beam_width, on_error=report, lm=args.lm)
         rows = [(p, g, t) for p, g, t in zip(paths, gtu.texts(), preds) if t is not None]
         if args.output:
             write_output(args.output, rows, ['path', 'gt', 'text'])
@@ -270,7 +274,7 @@ def main(argv=None):
         print('CER %.4f NED %.4f ACC %.4f' % (m['cer'], m['ned'], m['acc']))
         return 0
     paths = list_images(args.inputs)
-    texts = recognize(model_pred, charset, paths, size, args.batch_size, args.beam_width, on_error=report)
+    texts = recognize(model_pred, charset, paths, size, args.batch_size, args.beam_width, on_error=report, lm=args.lm)
     rows = [(p, t) for p, t in zip(paths, texts) if t is not None]
     for p, t in rows:
         print('%s\t%s' % (p, t))

@@ -13,6 +13,7 @@ import argparse
 import os
 import shutil
 import sys
+from typing import NamedTuple
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 os.environ.setdefault('MPLBACKEND', 'Agg')
@@ -23,9 +24,10 @@ def preset_text(settings):
 
 
 def parse_args(argv=None):
+    """The arguments; with --resume, the run's own args.json fills in every flag not given here."""
     from utils.cli import HelpFormatter
-    from utils.augment import AUGMENTATIONS, PRESETS
-    from utils.distribute import STRATEGIES
+    from utils.train.augment import AUGMENTATIONS, PRESETS
+    from utils.train.distribute import STRATEGIES
     p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     g = p.add_argument_group('data').add_argument
     g('--data-dir', default='.', help='folder with the JSON file and the image folder')
@@ -48,7 +50,7 @@ def parse_args(argv=None):
     g('--height', type=int, default=32, help='input height in pixels (the CRNN needs 32)')
     g('--buckets', help='comma list of input widths, e.g. 128,192,256,320,384,512,768: each batch holds lines of '
       'one width bucket (long lines unsqueezed, short ones cheap); replaces --width')
-    g('--rnn', choices=['lstm', 'gru', 'cnn'], default='lstm', help='sequence head of the CRNN')
+    g('--rnn', default='lstm', help="sequence head of the CRNN, a name of crnn_model.HEADS ('lstm': the original's)")
     g('--charset', help="charset.json (or run folder), or 'general' (all 2,350 KS X 1001 syllables, digits, Latin, "
       "punctuation: the shipped model's), instead of building one from the data; default with --weights "
       "CRNN_weights_X.h5: the CRNN_charset_X.json beside it")
@@ -97,7 +99,7 @@ def parse_args(argv=None):
     aug.add_argument('--augment', choices=sorted(PRESETS), default='off', help='preset (off: the original)')
     for name, (_, strength) in AUGMENTATIONS.items():
         aug.add_argument('--aug-' + name, metavar='P[:S]', help='%s: probability, %s' % (name, strength))
-    g = p.add_argument_group('distribution (README, section 9)').add_argument
+    g = p.add_argument_group('distribution (docs/distributed.md)').add_argument
     g('--strategy', choices=STRATEGIES, default='none',
       help='mirrored: all GPUs of this machine; multiworker: the cluster in TF_CONFIG')
     g('--scale-lr', action='store_true', help='multiply --lr by the number of replicas (linear scaling rule)')
@@ -109,32 +111,48 @@ def parse_args(argv=None):
     g('--jit-compile', choices=['auto', 'on', 'off'], default='auto',
       help="XLA compilation of the train step. auto: Keras' choice on GPUs, off on the CPU (where the sparse CTC "
       'op without XLA measured faster); --precision float32 --jit-compile off is the original exactly')
-    args = p.parse_args(argv)
-    if args.resume:
-        from utils.quiet import import_keras
-        import_keras(args.verbose)
-        from utils.run import load_arguments
-        p.set_defaults(**{k: v for k, v in load_arguments(args.resume).items() if k != 'resume'})
-        args = p.parse_args(argv)
-    return args
+    resume_dir = argparse.ArgumentParser(add_help=False)
+    resume_dir.add_argument('--resume')
+    run_dir = resume_dir.parse_known_args(argv)[0].resume
+    if run_dir:
+        from utils.train.run import load_arguments
+        p.set_defaults(**{k: v for k, v in load_arguments(run_dir).items() if k != 'resume'})
+    return p.parse_args(argv)
+
+
+class Run(NamedTuple):
+    """What the training loop needs once data, charset and model are set up."""
+    model: object
+    model_pred: object
+    charset: str
+    gen_train: object
+    gen_val: object
+    strategy: object
+    replicas: int
+    chief: bool
+    checkdir: str
+    buckets: list
+    width: int
+    jit: object
 
 
 def main(argv=None):
     args = parse_args(argv)
-
-    from utils.quiet import import_keras
+    from utils.cli import comma_list, import_keras
     keras = import_keras(args.verbose)
-    from crnn_input import InputGenerator
-    from crnn_gt import comma_list, load_sources, merge_all, split_sources
+    from crnn_data import InputGenerator
+    from crnn_gt import load_sources, merge_all, split_sources
     from crnn_model import CRNN, output_steps, time_steps
     from crnn_utils import build_charset, extend_charset, load_charset
-    from utils.augment import AUGMENTATIONS, Augmenter, parse_setting
-    from utils.distribute import is_chief, make_strategy, num_replicas, scope, worker_dir
-    from utils.resume import check_resumable
-    from utils.precision import choose_jit, choose_precision, describe
-    from utils.run import charset_for_weights, grown_from, load_initial_weights, make_run_dir
-    from utils.training import TrainingInterrupted, check_layer_names, signal_name
+    from utils.train.augment import AUGMENTATIONS, Augmenter, parse_setting
+    from utils.train.callbacks import TrainingInterrupted, check_layer_names, signal_name
+    from utils.train.distribute import is_chief, make_strategy, num_replicas, scope, worker_dir
+    from utils.train.precision import choose_jit, choose_precision, describe
+    from utils.train.resume import check_resumable
+    from utils.train.run import make_run_dir
+    from utils.weights.load import charset_for_weights, grown_from, load_initial_weights
 
+    # devices, precision, XLA
     strategy = make_strategy(args.strategy, args.cpu_devices)
     replicas, chief = num_replicas(strategy), is_chief(strategy)
     if args.resume:
@@ -162,6 +180,8 @@ def main(argv=None):
         raise ValueError('the validation split is empty (%d lines, --split %g): lower --split or give more data'
                          % (gt_util_train.num_samples, args.split))
     gt_util = merge_all([gt_util_train, gt_util_val])
+
+    # charset: the run's, the given one, the one beside --weights, or built from the data
     charset_file = args.resume or args.charset
     if not charset_file and args.weights:
         charset_file = charset_for_weights(args.weights)
@@ -181,19 +201,26 @@ def main(argv=None):
             print('charset: extends the %d classes of --weights by %d; the old classes keep their weights'
                   % (old_classes, len(charset) - old_classes))
     print('charset: %d classes (blank last)' % len(charset))
+
+    # input size: width buckets, or one width
     print(gt_util.width_report(args.height))
     buckets = sorted(int(w) for w in comma_list(args.buckets)) if args.buckets else None
     if buckets and strategy is not None:
         raise ValueError('--buckets works on one device; leave out --strategy or --buckets')
     width = buckets[-1] if buckets else gt_util.input_width(args.height) if args.width == 'auto' else int(args.width)
-    print('input %dx%d; train %d, validation %d lines' % (width, args.height, gt_util_train.num_samples,
-                                                          gt_util_val.num_samples))
+    print('input %s; train %d, validation %d lines' % (
+        'width buckets %s x %d' % (','.join(map(str, buckets)), args.height) if buckets else
+        '%dx%d' % (width, args.height), gt_util_train.num_samples, gt_util_val.num_samples))
 
     # model, built under the strategy
     with scope(strategy):
-        model, model_pred = CRNN((None if buckets else width, args.height, 1), len(charset), gru=args.rnn == 'gru',
-                                 cnn=args.rnn == 'cnn', sync_batchnorm=strategy is not None,
-                                 sparse_ctc=jit is False)
+        model, model_pred = CRNN((None if buckets else width, args.height, 1), len(charset), head=args.rnn,
+                                 sync_batchnorm=strategy is not None, sparse_ctc=jit is False)
+    if args.weights and not args.resume:
+        load_initial_weights(model, args.weights, old_classes=old_classes)
+    check_layer_names(model, comma_list(args.freeze))
+
+    # batches
     max_string_len = output_steps(width) if buckets else time_steps(model_pred)
     bucketing = dict(buckets=buckets, steps=output_steps) if buckets else {}
     batch_size = args.batch_size * replicas
@@ -207,11 +234,6 @@ def main(argv=None):
                                **bucketing)
     gen_val = InputGenerator(gt_util_val, batch_size, charset, (width, args.height),
                              max_string_len=max_string_len, seed=args.seed + 1, threads=args.workers, **bucketing)
-    if args.weights and not args.resume:
-        load_initial_weights(model, args.weights, old_classes=old_classes)
-
-    freeze = comma_list(args.freeze)
-    check_layer_names(model, freeze)
 
     # run folder: the chief's; other workers write to a private temporary folder
     if chief:
@@ -219,19 +241,27 @@ def main(argv=None):
         print('run folder:', checkdir, flush=True)
     else:
         checkdir = worker_dir(strategy)
+    run = Run(model, model_pred, charset, gen_train, gen_val, strategy, replicas, chief, checkdir, buckets, width, jit)
     try:
-        return _train(args, model, model_pred, charset, gen_train, gen_val, strategy, replicas, chief, checkdir,
-                      buckets, width, jit)
+        return train(args, run)
     except TrainingInterrupted as e:
         remove_if_no_weights(checkdir, chief and not args.resume)
-        done = e.completed if e.completed is not None else 0
-        print('%s: stopped in epoch %d, which is not recorded; %sresume after epoch %d with: python CRNN_training.py '
-              '--resume %s' % (signal_name(e.signum), done + 1, 'weights so far in %s; ' % e.path if e.path else '',
-                               done, checkdir), file=sys.stderr, flush=True)
+        print('%s: %s' % (signal_name(e.signum), interrupted_hint(e, checkdir)), file=sys.stderr, flush=True)
         return e.exit_code
     except BaseException:
         remove_if_no_weights(checkdir, chief and not args.resume)
         raise
+
+
+def interrupted_hint(e, checkdir):
+    """What an interrupted run can do next, as commands that work."""
+    done = e.completed or 0
+    saved = 'weights so far in %s; ' % e.path if e.path else ''
+    if not done:
+        return ('stopped in epoch 1, before any epoch was recorded: nothing to resume. %sstart again with the same '
+                'command%s' % (saved, ', or from these weights with --weights %s' % e.path if e.path else ''))
+    return ('stopped in epoch %d, which is not recorded; %sresume after epoch %d with: python CRNN_training.py '
+            '--resume %s' % (done + 1, saved, done, checkdir))
 
 
 def remove_if_no_weights(checkdir, created):
@@ -241,27 +271,27 @@ def remove_if_no_weights(checkdir, created):
         shutil.rmtree(checkdir, ignore_errors=True)
 
 
-def _train(args, model, model_pred, charset, gen_train, gen_val, strategy, replicas, chief, checkdir, buckets, width,
-           jit):
+def train(args, run):
     """Everything from the run folder on: optimizer, compile, resume state, fit, final files."""
     import keras
     from crnn_model import ctc_identity
-    from crnn_gt import comma_list
     from crnn_utils import save_charset
-    from utils.distribute import (clip_after_all_reduce, distributed_input, local_predict, prepare_fit, scope,
-                                  variable_width_input)
-    from utils.optimizers import SGD, Adam, warmup_cosine
-    from utils.resume import ResumeState
-    from utils.run import save_arguments, save_final
-    from utils.training import (EpochLine, Logger, ModelCheckpoint, ModelSnapshot, StopOnSignal, TimeLimit,
-                                ValidationMetrics, freeze_layers)
+    from utils.cli import comma_list
+    from utils.train.callbacks import (EpochLine, Logger, ModelCheckpoint, ModelSnapshot, StopOnSignal, TimeLimit,
+                                       ValidationMetrics, freeze_layers)
+    from utils.train.distribute import (clip_after_all_reduce, distributed_input, local_predict, prepare_fit,
+                                        scope, variable_width_input)
+    from utils.train.optimizers import SGD, Adam, warmup_cosine
+    from utils.train.resume import ResumeState
+    from utils.train.run import save_arguments, save_final
+    model, strategy, checkdir = run.model, run.strategy, run.checkdir
 
-    save_arguments(checkdir, {**vars(args), 'input_width': None if buckets else width})
-    save_charset(checkdir, charset)
+    save_arguments(checkdir, {**vars(args), 'input_width': None if run.buckets else run.width})
+    save_charset(checkdir, run.charset)
 
     # optimizer, freezing, compile
-    lr = args.lr * replicas if args.scale_lr else args.lr
-    steps_per_epoch = args.steps_per_epoch or gen_train.steps_per_epoch()
+    lr = args.lr * run.replicas if args.scale_lr else args.lr
+    steps_per_epoch = args.steps_per_epoch or run.gen_train.steps_per_epoch()
     decay = args.decay
     if args.schedule == 'cosine':
         lr, decay = warmup_cosine(lr, args.epochs * steps_per_epoch, args.warmup_steps), 0.0
@@ -274,8 +304,7 @@ def _train(args, model, model_pred, charset, gen_train, gen_val, strategy, repli
         if strategy is not None:
             clip_after_all_reduce(optimizer)
         freeze_layers(model, comma_list(args.freeze), log=print)
-        model.compile(loss={'ctc': ctc_identity}, optimizer=optimizer,
-                      jit_compile=jit)
+        model.compile(loss={'ctc': ctc_identity}, optimizer=optimizer, jit_compile=run.jit)
 
     # resume state: weights, optimizer (momentum, schedule position), early stopping, best checkpoints
     best_only = []
@@ -301,14 +330,13 @@ def _train(args, model, model_pred, charset, gen_train, gen_val, strategy, repli
               flush=True)
         return 0
 
-    # fit
-    stop = StopOnSignal(os.path.join(checkdir, 'weights.interrupted.h5'))
-    val_seq = gen_val.generate()
-    callbacks = []
+    # callbacks: metrics first (the others see val_cer), the signal handler last
+    val_seq = run.gen_val.generate()
+    callbacks = [TimeLimit(args.time_limit)] if args.time_limit else []
     if args.metrics_steps:
-        predict = local_predict(model_pred) if strategy is not None else None
-        callbacks.append(ValidationMetrics(val_seq, model_pred, charset, args.metrics_steps, args.metrics_interval,
-                                           args.beam_width, predict))
+        predict = local_predict(run.model_pred) if strategy is not None else None
+        callbacks.append(ValidationMetrics(val_seq, run.model_pred, run.charset, args.metrics_steps,
+                                           args.metrics_interval, args.beam_width, predict))
     logger = Logger(checkdir, resume_epoch=initial_epoch)
     callbacks += best_only + [
         ModelCheckpoint(os.path.join(checkdir, 'weights.{epoch:03d}.h5'), verbose=0, keep_last=args.keep_last),
@@ -316,30 +344,45 @@ def _train(args, model, model_pred, charset, gen_train, gen_val, strategy, repli
         early_stopping,
         resume,
     ]
-    if args.time_limit:
-        callbacks.insert(0, TimeLimit(args.time_limit))
     if args.snapshot_interval:
         callbacks.append(ModelSnapshot(checkdir, args.snapshot_interval, iteration=initial_epoch * steps_per_epoch))
     interactive = sys.stdout.isatty()
     if not interactive:
-        callbacks.append(EpochLine(args.epochs, log_every=args.log_every, batch_size=args.batch_size * replicas))
-    callbacks.append(stop)
-    train_data = gen_train.generate(start=initial_epoch * steps_per_epoch)
+        callbacks.append(EpochLine(args.epochs, log_every=args.log_every, batch_size=args.batch_size * run.replicas))
+    callbacks.append(StopOnSignal(os.path.join(checkdir, 'weights.interrupted.h5')))
+
+    # fit
+    train_data = run.gen_train.generate(start=initial_epoch * steps_per_epoch)
     if strategy is not None:
         prepare_fit(model, strategy, train_data)
         train_data, val_data = distributed_input(strategy, train_data), distributed_input(strategy, val_seq)
-    elif buckets and keras.backend.backend() == 'tensorflow':
+    elif run.buckets and keras.backend.backend() == 'tensorflow':
         train_data, val_data = variable_width_input(train_data), variable_width_input(val_seq)
     else:
         val_data = val_seq
     model.fit(train_data, steps_per_epoch=steps_per_epoch, epochs=args.epochs, initial_epoch=initial_epoch,
-              validation_data=val_data, validation_steps=args.validation_steps or gen_val.steps_per_epoch(),
+              validation_data=val_data, validation_steps=args.validation_steps or run.gen_val.steps_per_epoch(),
               callbacks=callbacks, shuffle=False, verbose=1 if interactive else 0)
 
-    paths = save_final(checkdir, model, model_pred, logger.as_history())
-    if chief:
+    paths = save_final(checkdir, model, run.model_pred, logger.as_history())
+    if run.chief:
         print('saved %s' % ', '.join(paths.values()), flush=True)
+        print(next_steps(checkdir, args), flush=True)
     return 0
+
+
+def next_steps(checkdir, args):
+    """What to do with a finished run, as commands that work."""
+    best = os.path.join(checkdir, 'weights.best_cer.h5')
+    weights = ' --weights %s' % best if os.path.exists(best) else ''
+    return '\n'.join([
+        'next:',
+        '  read lines:   python CRNN_predict.py --run %s%s printed/00000001.png' % (checkdir, weights),
+        '  read a page:  python CRNN_predict.py --run %s%s --page pages/contract_page1.jpg' % (checkdir, weights),
+        '  evaluate:     python CRNN_predict.py --run %s%s --data-dir %s' % (checkdir, weights, args.data_dir),
+        '  train more:   python CRNN_training.py --resume %s --epochs %d' % (checkdir, args.epochs * 2),
+        '  export:       python CRNN_predict.py --run %s%s --export exported/' % (checkdir, weights),
+    ])
 
 
 if __name__ == '__main__':

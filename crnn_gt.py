@@ -11,6 +11,8 @@ from collections import Counter
 
 import numpy as np
 
+from utils.cli import comma_list
+
 TYPE_ALIASES = {'sentence': '문장', 'word': '단어(어절)', 'syllable': '글자(음절)'}
 DEFAULT_TYPES = ('문장',)
 
@@ -264,11 +266,6 @@ class GTUtility(BaseGTUtility):
             s += '; skipped %d images without an annotation (e.g. id %s)' % (
                 len(self.unannotated), ', '.join(map(str, self.unannotated[:3])))
         return s
-
-
-def comma_list(value):
-    """'a, b,' -> ['a', 'b']."""
-    return [v.strip() for v in value.split(',') if v.strip()]
 
 
 def load_sources(data_dir, json_files, image_dirs, types=DEFAULT_TYPES):

@@ -17,8 +17,8 @@ CTC_EPSILON = 1e-7
 
 
 def _sparse_ctc_loss_tf(labels, logits, label_length, logit_length, blank):
-    """TensorFlow's native CTC op on sparse labels: ~10x faster than the dense
-    op-by-op path of keras.ops.ctc_loss (loss + gradient, KERAS3_NOTES), the
+    """TensorFlow's native CTC op on sparse labels: much faster than the dense
+    op-by-op path of keras.ops.ctc_loss (loss + gradient, BENCHMARKS.md), the
     same values. It does not compile under XLA."""
     import tensorflow as tf
     indices = tf.where(tf.sequence_mask(label_length, tf.shape(labels)[1]))
@@ -81,22 +81,32 @@ def _conv_stack(x, act, bn):
     return x
 
 
-def _sequence_head(x, act, gru, cnn, bn):
-    if cnn:
-        for i in range(6):
-            x = bn(name='batch_normalization_%i' % (i + 1))(x)
-            x1 = Conv1D(128, 5, dilation_rate=1, padding='same', activation=act, name='conv1d_%i' % (i * 2 + 1))(x)
-            x2 = Conv1D(128, 5, dilation_rate=2, padding='same', activation=act, name='conv1d_%i' % (i * 2 + 2))(x)
-            x = concatenate([x1, x2], name='concatenate_%i' % (i + 1))
-        return x
+def _rnn_head(x, act, bn, cell):
     for i in (1, 2):
-        rnn = GRU(256, return_sequences=True, reset_after=False) if gru else LSTM(256, return_sequences=True)
-        x = Bidirectional(rnn, name='bidirectional_%i' % i)(x)
+        x = Bidirectional(cell(), name='bidirectional_%i' % i)(x)
     return x
 
 
+def _cnn_head(x, act, bn):
+    for i in range(6):
+        x = bn(name='batch_normalization_%i' % (i + 1))(x)
+        x1 = Conv1D(128, 5, dilation_rate=1, padding='same', activation=act, name='conv1d_%i' % (i * 2 + 1))(x)
+        x2 = Conv1D(128, 5, dilation_rate=2, padding='same', activation=act, name='conv1d_%i' % (i * 2 + 2))(x)
+        x = concatenate([x1, x2], name='concatenate_%i' % (i + 1))
+    return x
+
+
+# Sequence heads over the conv stack's columns, by name (the original's three): (x, act, bn) -> x. A new head is
+# one entry; the layer names are the original's, so its weights files load.
+HEADS = {
+    'lstm': functools.partial(_rnn_head, cell=lambda: LSTM(256, return_sequences=True)),
+    'gru': functools.partial(_rnn_head, cell=lambda: GRU(256, return_sequences=True, reset_after=False)),
+    'cnn': _cnn_head,
+}
+
+
 def CRNN(input_shape, num_classes, prediction_only=False, gru=False, cnn=False, sync_batchnorm=False,
-         sparse_ctc=True):
+         sparse_ctc=True, head=None):
     """CRNN architecture: VGG conv stack, 2 x BiLSTM(256), softmax.
 
     # Arguments
@@ -105,6 +115,8 @@ def CRNN(input_shape, num_classes, prediction_only=False, gru=False, cnn=False, 
         num_classes: number of characters in the charset, CTC blank included.
         prediction_only: return only the prediction model.
         gru, cnn: the original's GRU and dilated-Conv1D variants of the head.
+        head: the sequence head by name, one of HEADS ('lstm', 'gru', 'cnn');
+            given, it replaces gru and cnn.
         sync_batchnorm: batch statistics over all replicas of a tf.distribute
             strategy, so N replicas train like one device on the global batch
             (TensorFlow only; the weights are the same either way).
@@ -116,6 +128,9 @@ def CRNN(input_shape, num_classes, prediction_only=False, gru=False, cnn=False, 
         (layer 'ctc'); the prediction model outputs softmax (B, T, num_classes)
         with T = model_pred.output_shape[1] time steps (62 at width 256).
     """
+    head = head or ('cnn' if cnn else 'gru' if gru else 'lstm')
+    if head not in HEADS:
+        raise ValueError('unknown sequence head %r (%s)' % (head, ', '.join(HEADS)))
     act = 'relu'
     bn = functools.partial(BatchNormalization, synchronized=True) if sync_batchnorm else BatchNormalization
     image_input = Input(shape=input_shape, name='image_input')
@@ -124,7 +139,7 @@ def CRNN(input_shape, num_classes, prediction_only=False, gru=False, cnn=False, 
     if x.shape[2] != 1:
         raise ValueError('input height %d does not reduce to 1 row (use 32)' % input_shape[1])
     x = Reshape((-1 if steps is None else steps, channels), name='reshape_1')(x)
-    x = _sequence_head(x, act, gru, cnn, bn)
+    x = HEADS[head](x, act, bn)
     x = Dense(num_classes, name='dense1', dtype='float32')(x)  # logits stay float32 under mixed precision
     y_pred = Activation('softmax', name='softmax', dtype='float32')(x)
 

@@ -241,6 +241,11 @@ def beam_decode(probs, charset, beam_width=10):
     return [''.join(charset[i] for i in row if i >= 0) for row in best]
 
 
-def decode_batch(probs, charset, beam_width=0):
-    """Greedy decoding, or beam search when ``beam_width`` > 0."""
+def decode_batch(probs, charset, beam_width=0, lm=None):
+    """Greedy decoding, or beam search when ``beam_width`` > 0; ``lm``: a
+    utils.lm.CharLM (or True for the repo's own, utils.lm.load_lm) whose
+    prefix beam search (width ``beam_width``, 8 if 0) weighs in the language."""
+    if lm:
+        from utils.lm import load_lm, lm_beam_decode
+        return lm_beam_decode(probs, charset, load_lm() if lm is True else lm, beam_width or 8)
     return beam_decode(probs, charset, beam_width) if beam_width else greedy_decode(probs, charset)

@@ -8,23 +8,18 @@ decoded-line cache (every epoch after the first; augmentation runs on the
 cached rows, so it is all that is added). Writes BENCHMARKS.md section 'augment'.
 """
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from utils.quiet import import_keras  # noqa: E402
-import_keras('--verbose' in sys.argv)  # TensorFlow's start-up lines hidden, as in the CLIs
+from harness import HEIGHT, STEPS, WIDTH, fit_rate, make_dataset, quiet_keras, rate_table, write_section
+quiet_keras()  # before anything imports TensorFlow
 
 import numpy as np  # noqa: E402
 
-from bench.bench_input import HEIGHT, STEPS, WIDTH, fit_rate, make_dataset  # noqa: E402
-from bench.report import rate_table, write_section  # noqa: E402
 from crnn_data import InputGenerator  # noqa: E402
 from crnn_utils import build_charset  # noqa: E402
-from utils.augment import Augmenter  # noqa: E402
+from utils.train.augment import Augmenter  # noqa: E402
 
 
 def main():

@@ -17,9 +17,7 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-from bench.report import write_section  # noqa: E402
+from harness import ROOT, write_section
 
 TYPES = ('문장', '단어(어절)', '글자(음절)')
 

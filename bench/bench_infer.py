@@ -8,23 +8,19 @@ the ONNX file from utils.export under onnxruntime, one after the other in one
 process, plus greedy decoding of the batch-64 output. BENCHMARKS.md section 'infer'.
 """
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from utils.quiet import import_keras  # noqa: E402
-import_keras('--verbose' in sys.argv)  # TensorFlow's start-up lines hidden, as in the CLIs
+from harness import quiet_keras, write_section
+quiet_keras()  # before anything imports TensorFlow
 
 import numpy as np  # noqa: E402
 
-from bench.report import write_section  # noqa: E402
 from crnn_model import CRNN  # noqa: E402
 from crnn_utils import decode_batch  # noqa: E402
-from utils.export import export_recognizer  # noqa: E402
+from utils.weights.export import export_recognizer  # noqa: E402
 
 
 def rate(fn, batch, seconds):

@@ -17,29 +17,15 @@ import statistics
 import sys
 import tempfile
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from utils.quiet import import_keras  # noqa: E402
-import_keras('--verbose' in sys.argv)  # TensorFlow's start-up lines hidden, as in the CLIs
+from harness import HEIGHT, STEPS, WIDTH, fit_rate, make_dataset, quiet_keras, rate_table, write_section
+quiet_keras()  # before anything imports TensorFlow
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from bench.bench_train import EpochTimer  # noqa: E402
-from bench.report import rate_table, write_section  # noqa: E402
-from crnn_data import GTUtility, InputGenerator, fit_to_input, read_image  # noqa: E402
-from crnn_model import ctc_identity  # noqa: E402
+from crnn_data import InputGenerator  # noqa: E402
+from crnn_lines import fit_to_input, read_image  # noqa: E402
 from crnn_utils import build_charset  # noqa: E402
-from utils.synth import Renderer, SampleMaker, find_fonts, generate  # noqa: E402
-from utils.synth_text import TextSource  # noqa: E402
 
-WIDTH, HEIGHT, STEPS = 256, 32, 62
-
-
-def make_dataset(out, count, font_size):
-    maker = SampleMaker(7, (('문장', 1.0),), TextSource(), Renderer(find_fonts(system=False), size=font_size))
-    generate(out, count, maker, workers=2, progress=False)
-    return GTUtility(out, verbose=False)
 
 
 def original_generate(gtu, charset, batch_size):
@@ -63,25 +49,6 @@ def original_generate(gtu, charset, batch_size):
         inputs = {'image_input': np.array(images), 'label_input': np.array(labels, np.float32),
                   'input_length': np.full((batch_size, 1), STEPS), 'label_length': np.array(lengths)}
         yield inputs, {'ctc': np.zeros(batch_size, np.float32)}
-
-
-def null_model():
-    """Takes the CRNN's four inputs and does almost nothing with them."""
-    inputs = [keras.Input((WIDTH, HEIGHT, 1), name='image_input'), keras.Input((STEPS,), name='label_input'),
-              keras.Input((1,), name='input_length', dtype='int32'), keras.Input((1,), name='label_length', dtype='int32')]
-    pooled = keras.layers.GlobalAveragePooling2D()(inputs[0])
-    out = keras.layers.Dense(1, name='ctc')(pooled)
-    model = keras.Model(inputs, {'ctc': out})
-    model.compile(loss={'ctc': ctc_identity}, optimizer='sgd')
-    return model
-
-
-def fit_rate(source, num_samples, batch_size):
-    """lines/s of the second of two epochs of fit over all lines (the first traces the step)."""
-    timer = EpochTimer()
-    steps = num_samples // batch_size
-    null_model().fit(source, steps_per_epoch=steps, epochs=2, verbose=0, callbacks=[timer])
-    return steps * batch_size / timer.times[1]
 
 
 def main():

@@ -1,14 +1,14 @@
 """Page reading: this project (crnn_page + the CRNN) vs Tesseract 5 --psm 6 (and --psm 3), same pages.
 
     python bench/bench_page.py [--pages 12] [--seed 9100] [--run RUN | --weights W --charset C]
-    python bench/heldout.py --out ~/crnn-heldout-pages --pages
+    python -m utils.synth.heldout --out ~/crnn-heldout-pages --pages
     python bench/bench_page.py --sets ~/crnn-heldout-pages [--psm 6]
 
-Without --sets: renders --pages held-out document pages (utils.synth_page
+Without --sets: renders --pages held-out document pages (utils.synth.page
 --heldout: text and fonts that training never used; one or two columns, a ruled
 table, rotation up to 3 degrees, uneven light and noise), BENCHMARKS.md section
 'page'. With --sets: every folder of page images with page_NNNN.json ground
-truth under it (bench/heldout.py --pages: plain pages, LibreOffice PDFs and
+truth under it (utils/synth/heldout.py --pages: plain pages, LibreOffice PDFs and
 scans), one table per set in section 'page_sets'.
 
 Each page is read with this project's page path and with ``tesseract PAGE OUT
@@ -30,12 +30,9 @@ import tempfile
 import time
 from collections import defaultdict
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from bench.report import write_section  # noqa: E402
-from crnn_page import match_lines, polygon_iou  # noqa: E402
-from crnn_utils import edit_distance, normalize_text  # noqa: E402
+from harness import add_model_args, load_model, tesseract_env, write_section
+from crnn_page import match_lines, polygon_iou
+from crnn_utils import edit_distance, normalize_text
 
 PAGE_IMAGES = ('.png', '.jpg')
 
@@ -52,7 +49,7 @@ def tesseract_page(path, psm, workdir):
     the same characters (a line without one gets an empty box)."""
     base = os.path.join(workdir, 'tess')
     subprocess.run(['tesseract', path, base, '-l', 'kor', '--psm', str(psm), 'txt', 'tsv'], check=True,
-                   capture_output=True, env=dict(os.environ, OMP_THREAD_LIMIT='1'))
+                   capture_output=True, env=tesseract_env())
     text = [line for line in open(base + '.txt', encoding='utf-8').read().splitlines() if line.strip()]
     boxes, words = {}, defaultdict(list)
     with open(base + '.tsv', encoding='utf-8') as f:
@@ -95,7 +92,7 @@ def page_sets(root):
             if pages:
                 out[name] = pages
     if not out:
-        raise ValueError('%s: no folder of page images with .json ground truth (bench/heldout.py --pages)' % root)
+        raise ValueError('%s: no folder of page images with .json ground truth (utils/synth/heldout.py --pages)' % root)
     return out
 
 
@@ -137,24 +134,16 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--pages', type=int, default=12, help='without --sets: pages to render')
     p.add_argument('--seed', type=int, default=9100, help='without --sets: seed of the rendered pages')
-    p.add_argument('--sets', help='folder of page sets (bench/heldout.py --pages --out)')
+    p.add_argument('--sets', help='folder of page sets (utils/synth/heldout.py --pages --out)')
     p.add_argument('--psm', default='6,3', help='Tesseract page segmentation modes to run (comma list)')
-    p.add_argument('--run', help='run folder (default: the shipped model)')
-    p.add_argument('--weights')
-    p.add_argument('--charset')
-    p.add_argument('--precision', default='auto', help='as CRNN_predict.py --precision')
-    p.add_argument('--no-tesseract', action='store_true')
+    add_model_args(p)
+    p.add_argument('--no-tesseract', action='store_true', help='only this project\'s reader')
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)
-    from utils.quiet import import_keras
-    import_keras()
+    model_pred, charset, size, model_name = load_model(args)
     from CRNN_predict import recognize_images
     from crnn_page import read_lines
-    from utils.precision import choose_precision
-    from utils.run import load_recognizer
-    from utils.synth_page import write_pages
-    model_pred, charset, size = load_recognizer(args.run, args.weights, args.charset,
-                                                precision=choose_precision(args.precision)[0])
+    from utils.synth.page import write_pages
 
     def read(gray):
         lines, _ = read_lines(gray, lambda images: recognize_images(model_pred, charset, images, size))
@@ -162,7 +151,7 @@ def main(argv=None):
 
     psms = [int(v) for v in args.psm.split(',') if v]
     readers = ['crnn'] + ([] if args.no_tesseract or not shutil.which('tesseract') else ['psm%d' % v for v in psms])
-    names = dict({'crnn': 'this project (crnn_page + %s)' % (args.run or args.weights or 'shipped CRNN')},
+    names = dict({'crnn': 'this project (crnn_page + %s)' % model_name},
                  **{'psm%d' % v: 'Tesseract 5 `--psm %d`' % v for v in psms})
     with tempfile.TemporaryDirectory() as work:
         if args.sets:
@@ -174,7 +163,7 @@ def main(argv=None):
             'boxes with their words.')
     if not args.sets:
         rows = table(results['mixed'], names, len(sets['mixed']))
-        footer = ['', '%d held-out pages (utils.synth_page --heldout, seed %d): A4 at 150 dpi, 26-32 px glyphs, rotation '
+        footer = ['', '%d held-out pages (utils.synth.page --heldout, seed %d): A4 at 150 dpi, 26-32 px glyphs, rotation '
                   'up to 3 degrees, uneven light, noise; one or two columns, a ruled table on one-column pages. '
                   'Line accuracy: true lines read exactly by the line matched to them; recall and precision: line boxes '
                   'matched one to one at IoU >= 0.5, averaged over pages. %s' % (len(sets['mixed']), args.seed, tess)]
@@ -186,8 +175,8 @@ def main(argv=None):
     out = []
     for name, totals in results.items():
         out += ['### %s (%d pages)' % (name, len(sets[name])), ''] + table(totals, names, len(sets[name])) + ['']
-    out += ['Sets of `bench/heldout.py --pages` (held-out text and fonts): plain = one-column pages of '
-            'utils.synth_page without table (150 dpi, skew under 0.5 degrees, light noise); lo_pdf = documents laid '
+    out += ['Sets of `utils/synth/heldout.py --pages` (held-out text and fonts): plain = one-column pages of '
+            'utils.synth.page without table (150 dpi, skew under 0.5 degrees, light noise); lo_pdf = documents laid '
             'out by LibreOffice Writer (10-12 pt, justified or left-aligned, four held-out font families) rendered at '
             '150 dpi as `CRNN_predict.py --page x.pdf` does, ground truth from the PDF text layer (pdftotext '
             '-bbox-layout); lo_scan200 / lo_scan300 = the same pages as simulated office scans (skew up to 2 '
@@ -197,7 +186,7 @@ def main(argv=None):
     print('\n'.join(out))
     if not args.no_write:
         write_section('page_sets', 'Held-out page sets: plain pages, LibreOffice PDFs and scans',
-                      'python bench/bench_page.py --sets <bench/heldout.py --pages --out>', out)
+                      'python bench/bench_page.py --sets <utils/synth/heldout.py --pages --out>', out)
     return 0
 
 

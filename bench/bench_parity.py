@@ -17,17 +17,12 @@ import os
 import sys
 import time
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-from utils.quiet import import_keras  # noqa: E402
-import_keras('--verbose' in sys.argv)  # TensorFlow's start-up lines hidden, as in the CLIs
+from harness import ROOT, SETTINGS, quiet_keras, write_section
+quiet_keras()  # before anything imports TensorFlow
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from bench.bench_train import SETTINGS  # noqa: E402
-from bench.report import write_section  # noqa: E402
 from crnn_data import GTUtility, InputGenerator  # noqa: E402
 from crnn_model import CRNN, ctc_identity, time_steps  # noqa: E402
 from crnn_utils import build_charset  # noqa: E402
@@ -56,7 +51,7 @@ def loss_curve(policy, jit, gt_util, charset, batch_size, steps, block, width=25
 
 def cer_parity(args):
     """float32 (the original) vs the CLI's default speed setting, loss and validation CER per block."""
-    from utils.precision import choose_jit, choose_precision, describe
+    from utils.train.precision import choose_jit, choose_precision, describe
     train, val = GTUtility(ROOT, verbose=False).split(0.8)
     charset = build_charset(train.text + val.text)
     precision, why = choose_precision('auto')

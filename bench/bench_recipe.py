@@ -15,11 +15,9 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
+from harness import write_section
 import numpy as np  # noqa: E402
 
-from bench.report import write_section  # noqa: E402
 from utils.plots import read_csv  # noqa: E402
 
 PLOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'recipe_cer.png')

@@ -5,17 +5,15 @@
 Prints a table and writes it into BENCHMARKS.md (section 'synth').
 """
 import argparse
-import os
 import shutil
 import statistics
 import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from bench.report import write_section  # noqa: E402
-from utils.synth import Renderer, SampleMaker, find_fonts, generate  # noqa: E402
-from utils.synth_text import TextSource  # noqa: E402
+from harness import write_section
+from utils.synth.lines import Renderer, SampleMaker, find_fonts, generate
+from utils.synth.text import TextSource
 
 DEFAULT_DISTORTIONS = {'blur': 0.15, 'noise': 0.15, 'rotate': 0.1, 'perspective': 0.1, 'jpeg': 0.1, 'rules': 0.05}
 

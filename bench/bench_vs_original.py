@@ -3,7 +3,7 @@
     pip install tf_keras            # a bench extra: the original's Keras 2 API
     python bench/bench_vs_original.py [--batch-sizes 32,128] [--rounds 5] [--steps 3]
 
-The original's model and loss as the original builds them (bench/original_crnn.py:
+The original's model and loss as the original builds them (bench/reference/original_crnn.py:
 Keras 2 layers under tf_keras, ``Lambda`` over ``ctc_batch_cost``, legacy SGD
 with Nesterov and clipnorm) and this port's model at the training CLI's
 default settings and at each speed option train on the same random batch of
@@ -15,22 +15,17 @@ setting's share of the CPU's peak: model FLOPs per line (analytic, training =
 BENCHMARKS.md section 'vs_original'. Without tf_keras it says so and exits 0.
 """
 import argparse
-import os
 import statistics
 import sys
 import time
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from utils.quiet import import_keras  # noqa: E402
-import_keras('--verbose' in sys.argv)  # TensorFlow's start-up lines hidden, as in the CLIs
+from harness import quiet_keras, random_lines, write_section
+quiet_keras()  # before anything imports TensorFlow
 
 import numpy as np  # noqa: E402
 
-from bench.original_crnn import compile_original, keras2, original_crnn  # noqa: E402
-from bench.bench_train import random_lines  # noqa: E402
-from bench.report import write_section  # noqa: E402
-from utils.precision import choose_jit, choose_precision, describe  # noqa: E402
+from bench.reference.original_crnn import compile_original, keras2, original_crnn  # noqa: E402
+from utils.train.precision import choose_jit, choose_precision, describe  # noqa: E402
 
 WIDTH, HEIGHT = 256, 32
 
@@ -54,7 +49,7 @@ def port_step(precision, jit, batch, classes):
     """A train-step and a predict closure of this port's model, as CRNN_training.py builds it."""
     import keras
     from crnn_model import CRNN, ctc_identity, time_steps
-    from utils.optimizers import SGD
+    from utils.train.optimizers import SGD
     keras.mixed_precision.set_global_policy(precision)
     model, model_pred = CRNN((WIDTH, HEIGHT, 1), classes, sparse_ctc=jit is not True)  # as the CLI
     model.compile(loss={'ctc': ctc_identity}, jit_compile=jit,

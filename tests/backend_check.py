@@ -33,7 +33,7 @@ def main(out):
     import keras
     from crnn_model import CRNN, CTCLoss
     from crnn_utils import decode_batch, recognition_metrics
-    from utils.h5weights import load_weights_h5, save_weights_h5
+    from utils.weights.h5 import load_weights_h5, save_weights_h5
 
     fixtures = os.path.join(ROOT, 'tests', 'fixtures')
     probs, labels, input_length, label_length = ctc_case()

@@ -1,54 +1,15 @@
-"""Shared fixtures: tiny AI-Hub-style datasets with real PNG files."""
-import json
+"""Fixtures; the shared helpers are in helpers.py (import them from there)."""
 import os
 import sys
 
-import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 os.environ.setdefault('MPLBACKEND', 'Agg')
-FONT = os.path.join(ROOT, 'NanumBarunGothic.ttf')
-# CLI runs about plumbing use the original's exact speed setting; the 'auto' choice has its own tests
-ORIGINAL_SPEED = ['--precision', 'float32', '--jit-compile', 'off']
 
-
-def render_line(path, text, size=24):
-    font = ImageFont.truetype(FONT, size)
-    l, t, r, b = font.getbbox(text)
-    img = Image.new('L', (r - l + 8, size + 12), 255)
-    ImageDraw.Draw(img).text((4 - l, 4), text, font=font, fill=0)
-    img.save(path)
-    return img.size
-
-
-def write_aihub(root, entries, json_name='korean_printed_sentence.json', image_dir='printed',
-                shuffle_annotations=True):
-    """entries: (id, text, type, has_file). Annotations are written in reverse
-    order so a reader must join by image_id, not by position."""
-    os.makedirs(os.path.join(root, image_dir), exist_ok=True)
-    images, anns = [], []
-    for img_id, text, kind, has_file in entries:
-        name = '%s.png' % img_id
-        w, h = 100, 32
-        if has_file:
-            w, h = render_line(os.path.join(root, image_dir, name), text)
-        images.append({'id': img_id, 'width': w, 'height': h, 'file_name': name})
-        anns.append({'id': img_id, 'image_id': img_id, 'text': text,
-                     'attributes': {'font': 'NanumBarunGothic', 'type': kind, 'is_aug': False}})
-    if shuffle_annotations:
-        anns = anns[::-1]
-    gt = {'info': {'name': 'test'}, 'images': images, 'annotations': anns, 'licenses': []}
-    with open(os.path.join(root, json_name), 'w', encoding='utf-8') as f:
-        json.dump(gt, f, ensure_ascii=False)
-    return gt
-
-
-SENTENCES = ['계약기간은 1년', '갑은 을에게', '대금을 지급한다.', '제3조 (목적)', '본 계약은 유효',
-             '서명 날인한다.', '위약금 100,000원', '잔금 지급일', '임대인 김철수', '보증금 500원']
+from helpers import SENTENCES, run_tool, write_aihub  # noqa: E402
 
 
 @pytest.fixture
@@ -69,6 +30,7 @@ def small_model():
     return CRNN((256, 32, 1), 40)
 
 
-def random_probs(shape, seed=0):
-    x = np.random.default_rng(seed).random(shape).astype(np.float32)
-    return x / x.sum(-1, keepdims=True)
+@pytest.fixture
+def cli():
+    """The shared runner of the repo's command-line tools: cli('CRNN_predict.py', args...)."""
+    return run_tool

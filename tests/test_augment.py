@@ -5,10 +5,11 @@ import os
 import numpy as np
 import pytest
 
-from conftest import ROOT
-from crnn_data import GTUtility, InputGenerator, fitted_width, prepare_line, read_image
+from helpers import ROOT
+from crnn_data import GTUtility, InputGenerator
+from crnn_lines import fitted_width, prepare_line, read_image
 from crnn_utils import build_charset
-from utils.augment import AUGMENTATIONS, PRESETS, Augmenter, parse_setting
+from utils.train.augment import AUGMENTATIONS, PRESETS, Augmenter, parse_setting
 
 
 def generator(aihub_dir, augment, batch_size=8, threads=1):

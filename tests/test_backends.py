@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 from backend_check import ctc_case
 from crnn_model import CTCLoss
 from crnn_utils import decode_batch
@@ -58,19 +58,20 @@ def test_training_script_runs_without_tensorflow(backend, aihub_dir, tmp_path):
     run = os.path.join(root, os.listdir(root)[0])
     for name in ('weights.001.h5', 'weights.002.h5', 'final_weights.h5', 'history.csv', 'log.csv', 'charset.json'):
         assert os.path.exists(os.path.join(run, name)), name
-    from utils.run import load_recognizer  # weights written under that backend load here, under TensorFlow
+    from utils.weights.load import load_recognizer  # weights written under that backend load here, under TensorFlow
     model_pred, charset, _ = load_recognizer(run)
     assert model_pred.output_shape[-1] == len(charset)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec('jax') is None, reason='jax is not installed')
 def test_gpu_command_trains_on_jax_without_tensorflow(tmp_path):
-    """utils.gpu_train in miniature, on the CPU: lines made, a time-boxed JAX
+    """utils.train.gpu in miniature, on the CPU: lines made, a time-boxed JAX
     run from the shipped weights (classifier extended to the general charset),
     the weights in the shipped layout and in parts that join back into it."""
     out = str(tmp_path / 'out')
     code = ("import runpy, sys; sys.modules['tensorflow'] = None; sys.path.insert(0, '.'); "
-            "sys.argv = ['gpu_train'] + sys.argv[1:]; runpy.run_module('utils.gpu_train', run_name='__main__')")
+            "sys.argv = ['gpu_train'] + sys.argv[1:]; runpy.run_module('utils.train.gpu', run_name='__main__')")
     p = run_on('jax', ['-c', code, '--out', out, '--minutes', '0.3', '--lines', '300', '--workers', '2',
                        '--batch-size', '4', '--buckets', '256', '--steps-per-minute', '10', '--split-mb', '8'],
                timeout=600)
@@ -84,7 +85,7 @@ def test_gpu_command_trains_on_jax_without_tensorflow(tmp_path):
         for part in parts:
             f.write(open(os.path.join(out, part), 'rb').read())
     from crnn_utils import general_charset, load_charset
-    from utils.run import load_recognizer
+    from utils.weights.load import load_recognizer
     assert load_charset(os.path.join(out, 'CRNN_charset_gpu.json')) == general_charset()
     model_pred, charset, _ = load_recognizer(weights=joined, charset=os.path.join(out, 'CRNN_charset_gpu.json'))
     assert model_pred.output_shape[-1] == len(charset) == 2602

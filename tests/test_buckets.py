@@ -4,9 +4,9 @@ import os
 import numpy as np
 import pytest
 
-from conftest import write_aihub
-from crnn_data import (BucketPlan, GTUtility, InputGenerator, bucket_of_samples, inference_width,
-                       load_input, load_inputs_any_width, read_image)
+from helpers import write_aihub
+from crnn_data import BucketPlan, GTUtility, InputGenerator, bucket_of_samples
+from crnn_lines import inference_width, load_input, load_inputs_any_width, read_image
 from crnn_model import CRNN, output_steps
 from crnn_utils import build_charset
 

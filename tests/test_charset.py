@@ -16,7 +16,7 @@ def test_data_this_repo_makes_fits_its_default_charset():
     """No silent label noise: the bundled sample (and utils.synth, which wrote
     it) hold '-', which the original's charset turned into a space."""
     from crnn_gt import GTUtility
-    from conftest import ROOT
+    from helpers import ROOT
     from crnn_utils import char_index, encode_label
     gtu = GTUtility(ROOT, types='all', verbose=False)
     index = char_index(build_charset(gtu.text))

@@ -19,14 +19,30 @@ def parser_of(module_name, monkeypatch):
     return e.value.args[0]
 
 
-@pytest.mark.parametrize('module_name', ['CRNN_training', 'CRNN_predict', 'utils.synth', 'CRNN_labels',
-                                         'utils.average_weights'])
+CLIS = ['CRNN_training', 'CRNN_predict', 'CRNN_labels', 'utils.synth.lines', 'utils.synth.page', 'utils.synth.doc',
+        'utils.synth.heldout', 'utils.weights.average', 'utils.train.gpu']
+
+
+@pytest.mark.parametrize('module_name', CLIS)
 def test_every_flag_has_help(module_name, monkeypatch):
     parser = parser_of(module_name, monkeypatch)
     missing = [a.option_strings[0] for a in parser._actions if a.option_strings and not a.help]
     assert not missing, missing
     if module_name != 'CRNN_labels':
         assert issubclass(parser.formatter_class, argparse.ArgumentDefaultsHelpFormatter)
+
+
+@pytest.mark.parametrize('module_name', CLIS)
+def test_each_default_is_shown_once_and_says_something(module_name, monkeypatch):
+    parser = parser_of(module_name, monkeypatch)
+    formatter = parser._get_formatter()
+    for action in parser._actions:
+        if not action.option_strings or action.help == argparse.SUPPRESS:
+            continue
+        text = formatter._expand_help(action) if action.help else ''
+        assert text.count('default') <= 1, (action.option_strings, text)
+        for empty in ('(default: None)', '(default: False)', '(default: True)', '(default: )'):
+            assert empty not in text, (action.option_strings, text)
 
 
 def test_training_flags_are_grouped(monkeypatch):
@@ -43,7 +59,7 @@ def test_benchmarks_start_quietly():
     import os
     import subprocess
     import sys
-    from conftest import ROOT
+    from helpers import ROOT
     out = subprocess.run([sys.executable, os.path.join('bench', 'bench_train.py'), '--help'], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stderr == '' and 'usage:' in out.stdout

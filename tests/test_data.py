@@ -5,9 +5,9 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT, SENTENCES, render_line
-from crnn_data import (GTUtility, ImageReadError, InputGenerator, LabelTable, fit_to_input, prepare_line,
-                       read_image, squeeze_factors)
+from helpers import ROOT, SENTENCES, render_line
+from crnn_data import GTUtility, InputGenerator
+from crnn_lines import ImageReadError, LabelTable, fit_to_input, prepare_line, read_image, squeeze_factors
 from crnn_utils import build_charset
 
 
@@ -132,8 +132,9 @@ def test_cached_lines_are_not_read_again(aihub_dir):
 
 def test_text_and_image_tools_do_not_import_tensorflow():
     """CRNN_labels.py and utils.synth only read text and images: importing
-    them, and crnn_data's image stages, loads neither Keras nor TensorFlow."""
-    code = ('import sys, CRNN_labels, utils.labels, utils.synth, crnn_data; crnn_data.read_image; '
+    them, and the line stages (crnn_lines), loads neither Keras nor TensorFlow."""
+    code = ('import sys, CRNN_labels, utils.labels, utils.synth.lines, utils.synth.text, utils.synth.doc, '
+            'utils.synth.page, crnn_lines, crnn_gt; crnn_lines.read_image; '
             'print(sorted(m for m in ("keras", "tensorflow", "jax") if m in sys.modules))')
     out = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == '[]', out.stderr

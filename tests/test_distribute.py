@@ -5,17 +5,14 @@ import csv
 import json
 import os
 import socket
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import ORIGINAL_SPEED, ROOT
+from helpers import ORIGINAL_SPEED, only_run, run_tool, start_tool
 from crnn_data import GTUtility, InputGenerator
 from crnn_utils import build_charset
 
-TRAIN = [sys.executable, os.path.join(ROOT, 'CRNN_training.py')]
 RUN_FILES = {'args.json', 'charset.json', 'history.csv', 'log.csv', 'weights.001.h5', 'weights.002.h5',
              'final_weights.h5', 'model.h5', 'loss.png', 'resume.h5'}
 # global batch 8 in every run: 8 x 1 device, 4 x 2 CPU devices, 4 x 2 workers
@@ -23,18 +20,11 @@ COMMON = ['--epochs', '2', '--steps-per-epoch', '2', '--validation-steps', '1', 
           '--workers', '1'] + ORIGINAL_SPEED
 
 
-def env(**extra):
-    return dict(os.environ, PYTHONUNBUFFERED='1', **extra)
-
-
 def train(data, root, *extra, **kw):
-    return subprocess.run(TRAIN + ['--data-dir', data, '--checkpoint-root', root] + COMMON + list(extra), cwd=ROOT,
-                          env=env(), capture_output=True, text=True, timeout=300, **kw)
+    return run_tool('CRNN_training.py', '--data-dir', data, '--checkpoint-root', root, *COMMON, *extra, **kw)
 
 
-def run_folder(root):
-    [run] = os.listdir(root)
-    return os.path.join(root, run)
+run_folder = only_run
 
 
 def losses(run):
@@ -46,7 +36,7 @@ def losses(run):
 @pytest.fixture(scope='module')
 def single_device(tmp_path_factory):
     """The reference: one device, batch 8, lr 0.003 (large enough that clipping per replica would show)."""
-    from conftest import SENTENCES, write_aihub
+    from helpers import SENTENCES, write_aihub
     data = str(tmp_path_factory.mktemp('data'))
     write_aihub(data, [('%08d' % (i + 1), t, '문장', True) for i, t in enumerate(SENTENCES)])
     root = str(tmp_path_factory.mktemp('single'))
@@ -95,10 +85,8 @@ def free_ports(n):
 def run_workers(args, tmp, count=2):
     """``count`` CRNN_training.py processes forming a cluster on 127.0.0.1; their (stdout, stderr)."""
     cluster = {'worker': ['127.0.0.1:%d' % p for p in free_ports(count)]}
-    procs = [subprocess.Popen(TRAIN + args, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              env=env(TMPDIR=str(tmp), TF_CONFIG=json.dumps({'cluster': cluster,
-                                                                             'task': {'type': 'worker', 'index': i}})))
-             for i in range(count)]
+    procs = [start_tool('CRNN_training.py', *args, env=dict(TMPDIR=str(tmp), TF_CONFIG=json.dumps(
+        {'cluster': cluster, 'task': {'type': 'worker', 'index': i}}))) for i in range(count)]
     try:
         outs = [p.communicate(timeout=240) for p in procs]
     finally:
@@ -109,6 +97,7 @@ def run_workers(args, tmp, count=2):
     return outs
 
 
+@pytest.mark.slow
 @pytest.mark.xdist_group('single_device')
 def test_two_workers_on_localhost_train_like_one_device_and_resume(single_device, tmp_path):
     """Epoch 1 on a two-worker cluster, then both workers resume for epoch 2:
@@ -144,14 +133,13 @@ def test_two_workers_on_localhost_train_like_one_device_and_resume(single_device
     (['--cpu-devices', '2'], None, '--cpu-devices needs --strategy mirrored'),
 ])
 def test_strategy_mistakes_are_one_line_errors(aihub_dir, tmp_path, extra, tf_config, message):
-    e = env(TF_CONFIG=tf_config) if tf_config else {k: v for k, v in env().items() if k != 'TF_CONFIG'}
-    r = subprocess.run(TRAIN + ['--data-dir', aihub_dir, '--checkpoint-root', str(tmp_path / 'c')] + extra,
-                       cwd=ROOT, env=e, capture_output=True, text=True, timeout=120)
+    r = run_tool('CRNN_training.py', '--data-dir', aihub_dir, '--checkpoint-root', tmp_path / 'c', *extra,
+                 env=dict(TF_CONFIG=tf_config), timeout=120)
     assert r.returncode == 2 and r.stderr.strip().splitlines()[-1].startswith('error: ' + message), r.stderr[-2000:]
     assert not os.path.exists(tmp_path / 'c')
 
 
 def test_a_keras_without_the_replaced_hooks_is_a_clear_error():
-    from utils.distribute import _private_hook
+    from utils.train.distribute import _private_hook
     with pytest.raises(RuntimeError, match=r'Keras .* has no object\._clip_gradients'):
         _private_hook(object(), '_clip_gradients')

@@ -4,31 +4,24 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import ORIGINAL_SPEED, ROOT, SENTENCES, render_line, write_aihub
+from helpers import ORIGINAL_SPEED, SENTENCES, render_line, run_tool, write_aihub
 from crnn_data import DataError, GTUtility, InputGenerator
 from crnn_gt import load_sources, merge_all, split_sources
 from crnn_model import CRNN
 from crnn_utils import build_charset, extend_charset, load_charset
-from utils.h5weights import read_weights_h5, save_weights_h5
+from utils.weights.h5 import read_weights_h5, save_weights_h5
 from utils.labels import convert_label_file, read_label_file
-from utils.run import load_initial_weights
+from utils.weights.load import load_initial_weights
 
 CONTRACT_LINES = ['계약금 10% 지급', '갑: ABC 주식회사', '을: 홍길동', '제5조 (해지)', '위약금 20%',
                   '₩1,000,000', '잔금 지급일', '서명 날인한다.', '임대인 김철수', '특약 사항 없음']
 
 
-def env():
-    return dict(os.environ, PYTHONUNBUFFERED='1')
-
-
-def run(script, *args):
-    return subprocess.run([sys.executable, os.path.join(ROOT, script)] + list(args), cwd=ROOT, env=env(),
-                          capture_output=True, text=True, timeout=300)
+run = run_tool
 
 
 @pytest.fixture
@@ -198,7 +191,7 @@ def test_predict_then_labels_round_trip_from_another_folder(label_folder, tmp_pa
     """README: predict into a label file, fix it, convert it; the paths resolve
     wherever the commands run."""
     from crnn_utils import save_charset
-    from utils.h5weights import save_weights_h5
+    from utils.weights.h5 import save_weights_h5
     from crnn_model import CRNN
     charset = build_charset(CONTRACT_LINES)
     save_charset(str(tmp_path / 'cs.json'), charset)
@@ -206,9 +199,8 @@ def test_predict_then_labels_round_trip_from_another_folder(label_folder, tmp_pa
     work = tmp_path / 'elsewhere'
     work.mkdir()
     scans = os.path.relpath(label_folder, work)
-    common = [sys.executable, os.path.join(ROOT, 'CRNN_predict.py'), '--weights', str(tmp_path / 'w.h5'),
-              '--charset', str(tmp_path / 'cs.json'), scans, os.path.join(scans, 'p2')]
-    r = subprocess.run(common + ['--output', 'predicted.txt'], cwd=work, capture_output=True, text=True, timeout=300)
+    common = ['--weights', tmp_path / 'w.h5', '--charset', tmp_path / 'cs.json', scans, os.path.join(scans, 'p2')]
+    r = run_tool('CRNN_predict.py', *common, '--output', 'predicted.txt', cwd=work)
     assert r.returncode == 0, r.stderr[-2000:]
     predicted = (work / 'predicted.txt').read_text(encoding='utf-8').splitlines()
     assert len(predicted) == len(CONTRACT_LINES) and predicted[0].startswith(os.path.join(scans, 'line00.png') + '\t')
@@ -216,13 +208,11 @@ def test_predict_then_labels_round_trip_from_another_folder(label_folder, tmp_pa
     fixed.mkdir()
     (fixed / 'labels.txt').write_text(''.join('%s\t%s\n' % (os.path.relpath(os.path.join(work, l.split('\t')[0]), fixed), t)
                                               for l, t in zip(predicted, CONTRACT_LINES)), encoding='utf-8')
-    r = subprocess.run([sys.executable, os.path.join(ROOT, 'CRNN_labels.py'), 'sub/labels.txt', '--out', 'a'],
-                       cwd=work, capture_output=True, text=True, timeout=120)
+    r = run_tool('CRNN_labels.py', 'sub/labels.txt', '--out', 'a', cwd=work, timeout=120)
     assert r.returncode == 0, r.stderr
     with open(work / 'stdout.txt', 'w', encoding='utf-8') as f:  # the shell redirect: paths relative to the cwd
-        r = subprocess.run(common, cwd=work, stdout=f, stderr=subprocess.PIPE, text=True, timeout=300)
+        r = run_tool('CRNN_predict.py', *common, cwd=work, stdout=f, stderr=subprocess.PIPE)
     assert r.returncode == 0
-    r = subprocess.run([sys.executable, os.path.join(ROOT, 'CRNN_labels.py'), str(work / 'stdout.txt'), '--out', 'b'],
-                       cwd=work, capture_output=True, text=True, timeout=120)
+    r = run_tool('CRNN_labels.py', work / 'stdout.txt', '--out', 'b', cwd=work, timeout=120)
     assert r.returncode == 0, r.stderr
     assert len(json.load(open(work / 'b' / 'custom_lines.json', encoding='utf-8'))['images']) == len(CONTRACT_LINES)

@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from conftest import SENTENCES, write_aihub
+from helpers import SENTENCES, write_aihub
 from crnn_data import DataError, GTUtility
 
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crnn_model import CRNN
-from utils.h5weights import legacy_weights, load_weights_h5, read_weights_h5, save_weights_h5
-from utils.run import load_initial_weights
+from utils.weights.h5 import legacy_weights, load_weights_h5, read_weights_h5, save_weights_h5
+from utils.weights.load import load_initial_weights
 
 FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures')
 
@@ -202,11 +202,8 @@ def test_keras3_weight_files_load(tmp_path):
 
 
 def average_cli(*args):
-    import subprocess
-    import sys
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return subprocess.run([sys.executable, '-m', 'utils.average_weights'] + list(args), cwd=root,
-                          capture_output=True, text=True, timeout=120)
+    from helpers import run_tool
+    return run_tool('-m utils.weights.average', *args, timeout=120)
 
 
 def test_average_of_checkpoints_is_their_mean_and_loads(small_model, tmp_path):

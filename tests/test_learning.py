@@ -21,10 +21,12 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import write_aihub
+from helpers import write_aihub
 from crnn_data import GTUtility, InputGenerator
 from crnn_model import CRNN, CTCLoss, ctc_identity, output_steps
 from crnn_utils import BLANK, build_charset, decode_batch, recognition_metrics
+
+pytestmark = pytest.mark.slow
 
 LINES = ['계약', '갑과 을', '제3조', '대금', '손해', '12월', '을은', '500원']
 STEPS, BAR = 240, 0.05

@@ -2,16 +2,14 @@ import csv
 import json
 import os
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, SENTENCES
+from helpers import ROOT, SENTENCES, run_tool
 from crnn_model import CRNN
 from crnn_utils import beam_decode, build_charset, greedy_decode, recognition_metrics, save_charset
-from utils.h5weights import save_weights_h5
+from utils.weights.h5 import save_weights_h5
 
 
 def test_metrics_on_hand_computed_cases():
@@ -53,8 +51,7 @@ def run_dir(tmp_path_factory):
 
 
 def predict(*args):
-    return subprocess.run([sys.executable, os.path.join(ROOT, 'CRNN_predict.py')] + list(args), cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    return run_tool('CRNN_predict.py', *args)
 
 
 def test_predict_images_and_folders(run_dir, aihub_dir, tmp_path):
@@ -108,7 +105,7 @@ def test_evaluation_scores_the_runs_validation_split_of_its_own_data(run_dir, ai
 
 
 def test_run_input_width_is_the_resolved_one():
-    from utils.run import run_input_width
+    from utils.train.run import run_input_width
     assert run_input_width({'width': 'auto', 'input_width': 304}) == 304
     assert run_input_width({'width': '256'}) == 256
     assert run_input_width({'width': '768', 'buckets': '128,768', 'input_width': None}) is None
@@ -127,7 +124,7 @@ def test_export_onnx_and_saved_model_match_keras(run_dir, tmp_path):
     import onnxruntime as ort
     import tensorflow as tf
     from crnn_utils import load_charset
-    from utils.run import load_recognizer
+    from utils.weights.load import load_recognizer
     out = str(tmp_path / 'exported')
     r = predict('--run', run_dir, '--export', out)
     assert r.returncode == 0, r.stderr[-2000:]
@@ -146,7 +143,7 @@ def test_export_h5_pair_is_what_training_and_prediction_find(run_dir, tmp_path):
     """--formats h5 makes the shipped-model pair: float16 Keras 2 weights and
     the charset beside them, found by name."""
     from crnn_utils import load_charset
-    from utils.run import charset_for_weights, load_recognizer
+    from utils.weights.load import charset_for_weights, load_recognizer
     out = str(tmp_path / 'ship')
     r = predict('--run', run_dir, '--export', out, '--formats', 'h5', '--name', 'x_v1')
     assert r.returncode == 0, r.stderr[-2000:]

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from conftest import random_probs
+from helpers import random_probs
 from crnn_model import CRNN, CTC_EPSILON, CTCLoss, time_steps
 
 ORIGINAL_SHAPES = {
@@ -103,7 +103,7 @@ def test_any_width_model_has_the_steps_of_each_width():
 
 
 def test_warmup_cosine_schedule():
-    from utils.optimizers import Adam, warmup_cosine
+    from utils.train.optimizers import Adam, warmup_cosine
     sched = warmup_cosine(1e-3, 1000, 100)
     assert float(sched(0)) == 0 and float(sched(50)) == pytest.approx(5e-4, rel=1e-4)
     assert float(sched(100)) == pytest.approx(1e-3, rel=1e-4)
@@ -117,7 +117,7 @@ def test_warmup_cosine_schedule():
 
 
 def test_sgd_decay_is_keras2_inverse_time():
-    from utils.optimizers import SGD, current_learning_rate
+    from utils.train.optimizers import SGD, current_learning_rate
     opt = SGD(learning_rate=1e-4, decay=1e-6, momentum=0.9, nesterov=True, clipnorm=5)
     assert opt.nesterov and opt.clipnorm == 5
     sched = opt._learning_rate

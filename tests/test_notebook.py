@@ -2,9 +2,12 @@
 import os
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
-from conftest import ROOT
+from helpers import ROOT
+
+pytestmark = pytest.mark.slow
 
 QUICK = """data_path = {root!r}
 weights_path = {root!r} + '/CRNN_weights_korean_v3.h5'

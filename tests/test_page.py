@@ -1,8 +1,6 @@
 """Page reading: line finding on rendered pages with known line boxes, and CRNN_predict.py --page end to end."""
 import json
 import os
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -11,11 +9,11 @@ import pytest
 from crnn_page import (PageReadError, binarize, estimate_skew, find_lines, match_lines, polygon_iou, read_page,
                        remove_specks)
 from crnn_utils import edit_distance
-from utils.synth import find_fonts
-from utils.synth_page import render_page
-from utils.synth_text import HELDOUT_CORPUS, read_corpus
+from helpers import ROOT, run_tool
+from utils.synth.lines import find_fonts
+from utils.synth.page import render_page
+from utils.synth.text import HELDOUT_CORPUS, read_corpus
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGES = os.path.join(ROOT, 'pages')
 needs_fonts = pytest.mark.skipif(not find_fonts(heldout=True), reason='Debian Korean fonts not installed (README)')
 
@@ -118,8 +116,7 @@ def test_pdf_pages_are_rendered_at_the_dpi(tmp_path):
 
 
 def predict(*args):
-    return subprocess.run([sys.executable, os.path.join(ROOT, 'CRNN_predict.py'), '--page'] + list(args), cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    return run_tool('CRNN_predict.py', '--page', *args)
 
 
 def test_cli_reads_a_page_with_the_shipped_model(tmp_path):
@@ -158,8 +155,8 @@ def test_cli_bad_pages(tmp_path):
 def test_synth_page_cli_is_deterministic(tmp_path):
     """Same seed, same pages: PNG bytes and ground truth (lines in reading order, polygons inside the page)."""
     for out in ('a', 'b'):
-        r = subprocess.run([sys.executable, '-m', 'utils.synth_page', '--out', str(tmp_path / out), '--count', '1',
-                            '--seed', '5', '--heldout'], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        r = run_tool('-m utils.synth.page', '--out', tmp_path / out, '--count', 1, '--seed', 5, '--heldout',
+                     timeout=120)
         assert r.returncode == 0, r.stderr
     a, b = (tmp_path / d / 'page_0001.png' for d in ('a', 'b'))
     assert a.read_bytes() == b.read_bytes()

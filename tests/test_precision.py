@@ -1,13 +1,9 @@
 """--precision auto and --jit-compile auto: what they choose on which hardware, and the run header saying so."""
-import os
-import subprocess
-import sys
 
 import pytest
 
-from utils.precision import choose_jit, choose_precision, cpu_flags, describe
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from helpers import run_tool
+from utils.train.precision import choose_jit, choose_precision, cpu_flags, describe
 
 
 @pytest.mark.parametrize('gpus, flags, expected', [
@@ -49,10 +45,8 @@ def test_cpu_flags_reads_the_flags_line(tmp_path):
 
 def test_training_header_says_what_auto_chose(aihub_dir, tmp_path):
     """The README's command with no speed flags: the header names the choice and the reason."""
-    r = subprocess.run([sys.executable, os.path.join(ROOT, 'CRNN_training.py'), '--data-dir', aihub_dir, '--epochs',
-                        '1', '--steps-per-epoch', '1', '--batch-size', '2', '--validation-steps', '1',
-                        '--metrics-steps', '0', '--checkpoint-root', str(tmp_path)],
-                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    r = run_tool('CRNN_training.py', '--data-dir', aihub_dir, '--epochs', 1, '--steps-per-epoch', 1, '--batch-size', 2,
+                 '--validation-steps', 1, '--metrics-steps', 0, '--checkpoint-root', tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     policy, reason = choose_precision('auto', gpus=[])
     jit, jit_reason = choose_jit('auto', gpus=[])

@@ -1,7 +1,7 @@
 """The shipped model (CRNN_weights_korean_v3.h5 + CRNN_charset_korean_v3.json):
 its files, and what it reads.
 
-tests/data/heldout_lines holds 16 lines of bench/heldout.py's sets (text and
+tests/data/heldout_lines holds 16 lines of utils/synth/heldout.py's sets (text and
 fonts training never saw): a change to preprocessing, resizing or decoding
 that breaks inference raises their CER above the bound measured for the
 shipped weights (README, model card).
@@ -14,10 +14,10 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 from crnn_gt import GTUtility
 from crnn_utils import general_charset, load_charset, recognition_metrics
-from utils.run import SHIPPED_CHARSET, SHIPPED_WEIGHTS, charset_for_weights
+from utils.weights.load import SHIPPED_CHARSET, SHIPPED_WEIGHTS, charset_for_weights
 
 LINES = os.path.join(ROOT, 'tests', 'data', 'heldout_lines')
 # CER of the shipped weights on the 16 lines when they were committed (README model card), plus a margin for
@@ -40,7 +40,7 @@ def test_shipped_files():
 @pytest.mark.parametrize('precision', ['float32', 'mixed_bfloat16'])  # bf16: CRNN_predict's auto on bf16 CPUs
 def test_shipped_model_reads_heldout_lines(precision):
     from CRNN_predict import recognize
-    from utils.run import load_recognizer
+    from utils.weights.load import load_recognizer
     model_pred, charset, size = load_recognizer(precision=precision)
     assert size == (None, 32) and model_pred.get_layer('dense1').weights[0].dtype == 'float32'
     gtu = GTUtility(LINES, verbose=False)
@@ -65,7 +65,7 @@ def test_keras2_loads_the_shipped_weights():
     """Keras 2's own loader (tf_keras, a bench extra: skipped without it) reads
     the float16 file into float32 weights and predicts what Keras 3 does."""
     pytest.importorskip('tf_keras')
-    out = subprocess.run([sys.executable, os.path.join('bench', 'original_crnn.py'), '--load', SHIPPED_WEIGHTS,
+    out = subprocess.run([sys.executable, os.path.join('bench', 'reference', 'original_crnn.py'), '--load', SHIPPED_WEIGHTS,
                           '--classes', str(len(load_charset(SHIPPED_CHARSET)))], cwd=ROOT, capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -1,16 +1,15 @@
 import hashlib
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import ROOT
-from crnn_data import GTUtility, read_image
-from utils.synth import BUNDLED_FONT, Renderer, SampleMaker, font_coverage, generate
-from utils.synth_text import KSX1001_HANGUL, TextSource
+from helpers import ROOT, run_tool
+from crnn_data import GTUtility
+from crnn_lines import read_image
+from utils.synth.lines import BUNDLED_FONT, Renderer, SampleMaker, font_coverage, generate
+from utils.synth.text import KSX1001_HANGUL, TextSource
 
 
 def make(out, count=24, seed=3, append=False, workers=1, kinds=(('문장', 0.8), ('단어(어절)', 0.1), ('글자(음절)', 0.1)),
@@ -79,17 +78,14 @@ def test_text_a_font_lacks_is_never_drawn(tmp_path):
 def test_cli_smoke(tmp_path):
     text = tmp_path / 'lines.txt'
     text.write_text('갑은 을에게 지급한다\n계약 기간\n', encoding='utf-8')
-    r = subprocess.run([sys.executable, '-m', 'utils.synth', '--out', str(tmp_path / 'ds'), '--count', '6',
-                        '--source', 'file', '--text-file', str(text), '--no-system-fonts', '--workers', '2',
-                        '--no-progress'], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    r = run_tool('-m utils.synth', '--out', tmp_path / 'ds', '--count', 6, '--source', 'file', '--text-file', text,
+                 '--no-system-fonts', '--workers', 2, '--no-progress', timeout=120)
     assert r.returncode == 0, r.stderr
     assert 'wrote' in r.stdout and '6 entries' in r.stdout
-    r = subprocess.run([sys.executable, '-m', 'utils.synth', '--out', str(tmp_path / 'ds'), '--count', '1',
-                        '--source', 'nope'], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    r = run_tool('-m utils.synth', '--out', tmp_path / 'ds', '--count', 1, '--source', 'nope', timeout=60)
     assert r.returncode == 2 and "unknown text source 'nope'" in r.stderr
-    r = subprocess.run([sys.executable, '-m', 'utils.synth', '--out', str(tmp_path / 'ds2'), '--count', '1',
-                        '--source', 'words', '--dictionary', str(tmp_path / 'none.dic')], cwd=ROOT,
-                       capture_output=True, text=True, timeout=60)
+    r = run_tool('-m utils.synth', '--out', tmp_path / 'ds2', '--count', 1, '--source', 'words', '--dictionary',
+                 tmp_path / 'none.dic', timeout=60)
     assert r.returncode == 2 and 'none.dic not found' in r.stderr and 'hunspell-ko' in r.stderr
     assert not (tmp_path / 'ds2').exists()
 
@@ -113,7 +109,7 @@ def test_bundled_sample_is_consistent():
 
 
 def test_text_sources_aim_at_the_length_range():
-    from utils.synth_text import make_rng
+    from utils.synth.text import make_rng
     src = TextSource((('corpus', 1), ('manual', 1), ('numbers', 1), ('random', 1)), max_chars=30, min_chars=2)
     drawn = [src.draw(make_rng(5, k), k) for k in range(300)]
     assert {name for _, name in drawn} == {'corpus', 'manual', 'numbers', 'random'}
@@ -127,7 +123,7 @@ def test_text_sources_aim_at_the_length_range():
 
 def test_words_source_draws_whole_dictionary_words(tmp_path):
     import unicodedata
-    from utils.synth_text import make_rng, read_dictionary
+    from utils.synth.text import make_rng, read_dictionary
     # hunspell-ko's layout: a count line, then word/flags, stored as jamo (NFD); '똠' is not KS X 1001, '1루' not Hangul
     entries = ['결혼/12', '결혼식', '혼인/3', '계약서', '똠방각하', '1루']
     dic = tmp_path / 'ko.dic'
@@ -149,8 +145,8 @@ def test_words_source_draws_whole_dictionary_words(tmp_path):
 
 def test_heldout_text_and_fonts_are_never_training_ones():
     from crnn_utils import general_charset
-    from utils.synth import HELDOUT_FONTS, find_fonts
-    from utils.synth_text import HELDOUT_CORPUS, MANUAL_CORPUS, TRAINING_CORPUS, read_corpus
+    from utils.synth.lines import HELDOUT_FONTS, find_fonts
+    from utils.synth.text import HELDOUT_CORPUS, MANUAL_CORPUS, TRAINING_CORPUS, read_corpus
     train, held = read_corpus(TRAINING_CORPUS) + read_corpus(MANUAL_CORPUS), read_corpus(HELDOUT_CORPUS)
     assert len(''.join(train)) > 500_000 and len(''.join(held)) > 8000
     long_held = [p for p in held if len(p) > 30]

@@ -9,13 +9,13 @@ import h5py
 import keras
 import numpy as np
 
-from conftest import ORIGINAL_SPEED, ROOT
+from helpers import ORIGINAL_SPEED, ROOT, run_tool
 from crnn_data import GTUtility, InputGenerator
 from crnn_model import CRNN
 from crnn_utils import build_charset, load_charset
-from utils.h5weights import load_weights_h5
-from utils.optimizers import SGD
-from utils.training import Logger, ModelCheckpoint, freeze_layers
+from utils.weights.h5 import load_weights_h5
+from utils.train.optimizers import SGD
+from utils.train.callbacks import Logger, ModelCheckpoint, freeze_layers
 
 RUN_FILES = {'args.json', 'charset.json', 'history.csv', 'log.csv', 'weights.001.h5', 'final_weights.h5',
              'model.h5', 'loss.png'}
@@ -61,9 +61,7 @@ def test_original_notebook_calls_train(aihub_dir, tmp_path):
 
 
 def run_cli(args, cwd=ROOT, **kw):
-    env = dict(os.environ, PYTHONUNBUFFERED='1')
-    return subprocess.run([sys.executable, os.path.join(ROOT, 'CRNN_training.py')] + ORIGINAL_SPEED + args, cwd=cwd,
-                          capture_output=True, text=True, env=env, timeout=300, **kw)
+    return run_tool('CRNN_training.py', *ORIGINAL_SPEED, *args, cwd=cwd, **kw)
 
 
 def test_cli_smoke_run_writes_the_run_folder(aihub_dir, tmp_path):
@@ -163,6 +161,6 @@ def test_cli_buckets_cosine_general_charset_then_predict_any_width(aihub_dir, tm
     assert len(load_charset(run)) == len(general_charset()) == 2602
     lrs = [float(row.split(',')[4]) for row in open(os.path.join(run, 'log.csv')).read().splitlines()[1:]]
     assert lrs[0] < lrs[1] and lrs[-1] < lrs[1]  # warm-up, then decay
-    from utils.run import load_recognizer
+    from utils.weights.load import load_recognizer
     model_pred, charset, size = load_recognizer(run)
     assert size == (None, 32) and model_pred.input_shape == (None, None, 32, 1)

@@ -1,12 +1,36 @@
-"""The shared entry point of the command-line tools."""
+"""What the command-line tools share: the help formatter, comma lists, the
+entry point (errors as one line, signals as exit codes) and a quiet Keras
+import.
+
+TensorFlow's start-up lines (absl's pre-init warning, oneDNN, CUDA probing)
+are written by C++ straight to file descriptor 2, before TF_CPP_MIN_LOG_LEVEL
+is read; the tools import Keras (and through it TensorFlow) with that
+descriptor pointed at /dev/null, unless --verbose.
+"""
 
 import argparse
+import contextlib
+import os
 import signal
 import sys
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """The docstring as written, and every flag's default after its help."""
+    """The docstring as written, and each flag's default once after its help:
+    not where the help already says its default, nor for switches and flags
+    without one (a '(default: None)' or '(default: False)' says nothing)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ''
+        if ('default' in text or action.default in (None, '', False, True, argparse.SUPPRESS)
+                or isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction))):
+            return text
+        return text + ' (default: %(default)s)'
+
+
+def comma_list(value):
+    """'a, b,' -> ['a', 'b']; None -> []."""
+    return [v.strip() for v in (value or '').split(',') if v.strip()]
 
 
 def _terminate(signum, frame):
@@ -28,3 +52,38 @@ def run_cli(main):
         signum = getattr(e, 'signum', None) or (e.args[0] if e.args and isinstance(e.args[0], int) else signal.SIGINT)
         print('interrupted (%s)' % signal.Signals(signum).name, file=sys.stderr, flush=True)
         sys.exit(128 + signum)
+
+
+
+
+@contextlib.contextmanager
+def stderr_silenced():
+    """Point file descriptor 2 at /dev/null for the block (C++ and Python
+    writes alike); restored before any exception leaves the block."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def import_keras(verbose=False):
+    """``import keras`` without TensorFlow's start-up noise (unless
+    ``verbose``); on TensorFlow also probes the devices inside the quiet
+    block, where the 'failed call to cuInit' line comes from."""
+    if verbose or 'keras' in sys.modules:
+        import keras
+        return keras
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+    with stderr_silenced():
+        import keras
+        if keras.backend.backend() == 'tensorflow':
+            import tensorflow as tf
+            tf.config.list_physical_devices()
+    return keras

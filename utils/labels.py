@@ -78,7 +78,7 @@ def convert_label_file(label_file, out_dir, json_name='custom_lines.json', image
     """Write ``out_dir`` with ``json_name`` (AI Hub schema, type 문장) and
     ``image_dir`` (the images, renamed 00000001.png ...). Nothing is left
     behind when an image cannot be decoded or the folder cannot be written."""
-    from crnn_data import read_image
+    from crnn_lines import read_image
     if os.path.exists(out_dir):
         raise DataError('%s already exists: choose another --out or remove it' % out_dir)
     entries = read_label_file(label_file)

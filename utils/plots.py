@@ -116,7 +116,7 @@ def plot_predictions(images, gts, preds, max_lines=8):
 def plot_augmentations(path, augmenter, input_size=(256, 32), n=8, columns=2, seed=0):
     """The line image at ``path`` fitted to the input as training sees it,
     then ``n`` augmented versions; one figure (``augmenter``: utils.augment.Augmenter)."""
-    from crnn_data import fitted_line
+    from crnn_lines import fitted_line
     row, cols = fitted_line(path, *input_size)
     rows = [row] + [augmenter.row(row, cols, np.random.default_rng([seed, k])) for k in range(n)]
     lines = -(-len(rows) // columns)

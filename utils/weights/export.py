@@ -15,7 +15,7 @@ def export_weights(model_pred, charset, out_dir, name):
     """The shipped-model pair: ``CRNN_weights_<name>.h5`` (Keras 2 layout,
     float16 storage, loads as float32 in Keras 2 and 3) and
     ``CRNN_charset_<name>.json`` beside it, where training finds it."""
-    from utils.h5weights import save_weights_h5
+    from utils.weights.h5 import save_weights_h5
     os.makedirs(out_dir, exist_ok=True)
     weights = save_weights_h5(model_pred, os.path.join(out_dir, 'CRNN_weights_%s.h5' % name), dtype='float16')
     return {'weights': weights, 'charset': save_charset(os.path.join(out_dir, 'CRNN_charset_%s.json' % name), charset)}

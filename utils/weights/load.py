@@ -1,51 +1,13 @@
-"""A training run's folder: checkpoints/YYYYmmddHHMM_<experiment>/ and what goes in it.
+"""Loading a recognizer's weights: the shipped model, a run folder, a weights
+file with its charset, and transfer learning with a grown classifier."""
 
-Shared by CRNN_training.py and the notebook so both leave the same files.
-"""
-
-import json
-import logging
 import os
-import time
 
 import keras
 import numpy as np
 
-from utils.atomic import atomic_write, write_text_atomic
-from utils.h5weights import load_weights_h5, read_weights_h5, save_weights_h5
-from utils.plots import save_loss_plot
-
-
-def make_run_dir(experiment, root='checkpoints'):
-    """Create checkpoints/<timestamp>_<experiment>/, never reusing a folder."""
-    base = os.path.join(root, time.strftime('%Y%m%d%H%M') + '_' + experiment)
-    path, n = base, 1
-    while True:
-        try:
-            os.makedirs(path)
-            return path
-        except FileExistsError:
-            n += 1
-            path = '%s_%d' % (base, n)
-
-
-def save_arguments(checkdir, args):
-    """The exact arguments of the run, as JSON."""
-    return write_text_atomic(os.path.join(checkdir, 'args.json'),
-                             json.dumps(dict(args), ensure_ascii=False, indent=1, sort_keys=True))
-
-
-def load_arguments(run_dir):
-    """The arguments a run was started with (its args.json)."""
-    path = os.path.join(run_dir, 'args.json')
-    if not os.path.isdir(run_dir):
-        raise ValueError('run folder not found: %s' % run_dir)
-    try:
-        with open(path, encoding='utf-8') as f:
-            return json.load(f)
-    except (OSError, json.JSONDecodeError) as e:
-        raise ValueError('%s: cannot read the run\'s arguments (%s)' % (path, e)) from None
-
+from utils.train.run import latest_weights, load_arguments, run_input_width
+from utils.weights.h5 import load_weights_h5, read_weights_h5
 
 def extend_classifier(model, path, old_classes, layer='dense1', seed=0):
     """Load the classifier of ``path``, trained on ``old_classes`` classes
@@ -92,36 +54,7 @@ def load_initial_weights(model, path, log=print, old_classes=None):
     return skipped
 
 
-def save_final(checkdir, model, model_pred, history):
-    """Final weights (Keras 2 layout), the prediction model and the loss plot."""
-    paths = {
-        'weights': save_weights_h5(model, os.path.join(checkdir, 'final_weights.h5')),
-        'model': os.path.join(checkdir, 'model.h5'),
-        'plot': save_loss_plot(history, os.path.join(checkdir, 'loss.png')),
-    }
-    absl = logging.getLogger('absl')
-    level = absl.level
-    absl.setLevel(logging.ERROR)  # Keras' "HDF5 is legacy" warning: model.h5 is what the original's users load
-    try:
-        with atomic_write(paths['model']) as tmp:
-            model_pred.save(tmp)
-    finally:
-        absl.setLevel(level)
-    return paths
-
-
-def latest_weights(run_dir):
-    """final_weights.h5, else the highest-numbered weights.NNN.h5 of a run."""
-    final = os.path.join(run_dir, 'final_weights.h5')
-    if os.path.exists(final):
-        return final
-    numbered = sorted(f for f in os.listdir(run_dir) if f.startswith('weights.') and f[8:11].isdigit())
-    if not numbered:
-        raise ValueError('no weights file in %s' % run_dir)
-    return os.path.join(run_dir, numbered[-1])
-
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHIPPED_WEIGHTS = os.path.join(ROOT, 'CRNN_weights_korean_v3.h5')
 SHIPPED_CHARSET = os.path.join(ROOT, 'CRNN_charset_korean_v3.json')
 
@@ -148,16 +81,6 @@ def grown_from(weights, charset):
         return None
     old = load_charset(old_file)
     return len(old) if len(old) < len(charset) and charset.startswith(old[:-1]) else None
-
-
-def run_input_width(args):
-    """The input width a run trained with, from its args.json: None for width
-    buckets (any width), else the resolved or given width."""
-    if args.get('buckets'):
-        return None
-    if args.get('input_width'):
-        return int(args['input_width'])
-    return int(args['width']) if str(args.get('width', '')).isdigit() else None
 
 
 def load_recognizer(run_dir=None, weights=None, charset=None, width=None, height=32, rnn='lstm', precision='float32'):
@@ -187,7 +110,7 @@ def load_recognizer(run_dir=None, weights=None, charset=None, width=None, height
     previous = keras.mixed_precision.global_policy().name
     keras.mixed_precision.set_global_policy(precision)
     try:
-        model_pred = CRNN((width, height, 1), len(charset), prediction_only=True, gru=rnn == 'gru', cnn=rnn == 'cnn')
+        model_pred = CRNN((width, height, 1), len(charset), prediction_only=True, head=rnn)
     finally:
         keras.mixed_precision.set_global_policy(previous)
     load_weights_h5(model_pred, weights)

@@ -6,7 +6,6 @@ group per layer with attribute ``weight_names`` and one dataset per weight.
 Files written here load with Keras 2's and Keras 3's ``model.load_weights``.
 """
 
-import shutil
 
 import h5py
 import keras
@@ -94,38 +93,6 @@ def read_weights_h5(path):
 
 def _weights_root(f):
     return f['model_weights'] if 'layer_names' not in f.attrs and 'model_weights' in f else f
-
-
-def average_weights_h5(paths, out):
-    """Write the element-wise mean of several weights files of one model to
-    ``out`` (checkpoint averaging: the last epochs of a run average to weights
-    that often read better than any one of them). Every file must hold the
-    same layers with the same shapes; ``out`` keeps the first file's layout
-    and storage dtype."""
-    if len(paths) < 2:
-        raise ValueError('give at least two weights files to average, not %d' % len(paths))
-    for p in paths:
-        if is_keras3_file(p):
-            raise ValueError('%s is a Keras 3 file; averaging reads Keras 2 .h5 weights' % p)
-    stored = [read_weights_h5(p) for p in paths]
-    first = stored[0]
-    for p, s in zip(paths[1:], stored[1:]):
-        if sorted(s) != sorted(first):
-            raise ValueError('%s has layers %s, %s has %s' % (p, sorted(s), paths[0], sorted(first)))
-        for name, values in first.items():
-            shapes, other = [v.shape for v in values], [v.shape for v in s[name]]
-            if shapes != other:
-                raise ValueError('layer %r: %s has shapes %s, %s has %s' % (name, p, other, paths[0], shapes))
-    with atomic_write(out) as tmp:
-        shutil.copyfile(paths[0], tmp)
-        with h5py.File(tmp, 'r+') as f:
-            root = _weights_root(f)
-            for name, values in first.items():
-                for i, wname in enumerate(np.atleast_1d(root[name].attrs['weight_names'])):
-                    if np.issubdtype(values[i].dtype, np.floating):
-                        mean = np.mean([s[name][i].astype(np.float64) for s in stored], axis=0)
-                        root[name][_text(wname)][...] = mean
-    return out
 
 
 def is_keras3_file(path):

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from utils.atomic import atomic_write
-from utils.h5weights import load_weights_h5
+from utils.weights.h5 import load_weights_h5
 
 STATE_FILE = 'resume.h5'
 

@@ -1,7 +1,7 @@
 """Image distortions of a text line (uint8 gray or BGR, dark ink on light paper).
 
 One implementation, used by the synthetic-data generator and by on-the-fly
-augmentation (utils/augment.py); each function takes a numpy Generator so
+augmentation (utils/train/augment.py); each function takes a numpy Generator so
 results are reproducible per seed.
 """
 

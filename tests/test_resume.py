@@ -1,25 +1,17 @@
-"""Long runs: SIGKILL at any moment, --resume, bad files, disk full, arbitrary Unicode."""
+"""Long training runs stopped and resumed: SIGKILL at any moment, Ctrl-C and SIGTERM, a full disk, --resume."""
 import csv
 import json
 import os
 import resource
 import signal
-import subprocess
-import sys
 import time
 
 import h5py
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import ORIGINAL_SPEED, ROOT, SENTENCES, write_aihub
-from crnn_data import DataError, GTUtility, InputGenerator
-from crnn_utils import build_charset, char_index, encode_label
-from utils.h5weights import read_weights_h5
-
-TRAIN = [sys.executable, os.path.join(ROOT, 'CRNN_training.py')]
-ENV = dict(os.environ, PYTHONUNBUFFERED='1')
+from helpers import ORIGINAL_SPEED, only_run, run_tool, start_tool
+from utils.weights.h5 import read_weights_h5
 
 
 def train_args(data, root, epochs, *extra):
@@ -28,8 +20,12 @@ def train_args(data, root, epochs, *extra):
             '--workers', '1'] + ORIGINAL_SPEED + list(extra)
 
 
+def train(*args, **kw):
+    return run_tool('CRNN_training.py', *args, **kw)
+
+
 def start(args):
-    return subprocess.Popen(TRAIN + args, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return start_tool('CRNN_training.py', *args)
 
 
 def wait_for(predicate, p, timeout=240):
@@ -45,18 +41,13 @@ def rows(path):
         return list(csv.DictReader(f))
 
 
-def only_run(root):
-    [run] = os.listdir(root)
-    return os.path.join(root, run)
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize('how', ['sigkill', 'sigint'])
 def test_resume_after_a_stop_mid_epoch_continues_the_same_run(aihub_dir, tmp_path, how):
     """Killed (SIGKILL) or interrupted (Ctrl-C) inside epoch 2: the unfinished
     epoch is not recorded, and --resume gives the uninterrupted run's curve."""
     straight = str(tmp_path / 'straight')
-    r = subprocess.run(TRAIN + train_args(aihub_dir, straight, 3), cwd=ROOT, env=ENV, capture_output=True, text=True,
-                       timeout=300)
+    r = train(*train_args(aihub_dir, straight, 3))
     assert r.returncode == 0, r.stderr[-2000:]
     root = str(tmp_path / 'stopped')
     p = start(train_args(aihub_dir, root, 3))
@@ -78,7 +69,7 @@ def test_resume_after_a_stop_mid_epoch_continues_the_same_run(aihub_dir, tmp_pat
         assert os.path.exists(os.path.join(run, 'weights.interrupted.h5'))
         with h5py.File(os.path.join(run, 'resume.h5')) as f:
             assert int(f.attrs['epoch']) == 1
-    r = subprocess.run(TRAIN + ['--resume', run], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
+    r = train('--resume', run)
     assert r.returncode == 0, r.stderr[-2000:]
     assert 'resuming after epoch 1' in r.stdout and 'epoch 2/3' in r.stdout and 'epoch 1/3' not in r.stdout
     history, log_rows = rows(os.path.join(run, 'history.csv')), rows(os.path.join(run, 'log.csv'))
@@ -89,7 +80,7 @@ def test_resume_after_a_stop_mid_epoch_continues_the_same_run(aihub_dir, tmp_pat
     np.testing.assert_allclose([float(h['loss']) for h in history], [float(h['loss']) for h in expected], rtol=1e-3)
     np.testing.assert_allclose([float(h['lr']) for h in history], [float(h['lr']) for h in expected], rtol=1e-6)
     if how == 'sigkill':
-        r = subprocess.run(TRAIN + ['--resume', run], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
+        r = train('--resume', run)
         assert r.returncode == 0 and 'already finished 3 of 3 epochs: nothing to do' in r.stdout  # says so
         assert '--epochs 6' in r.stdout and len(rows(os.path.join(run, 'history.csv'))) == 3
 
@@ -106,6 +97,7 @@ def test_ctrl_c_at_start_up_is_one_line_and_leaves_nothing(aihub_dir, tmp_path):
         assert not os.path.exists(root) or not os.listdir(root)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('seed', [0, 1])
 def test_sigkill_at_a_random_moment_leaves_every_file_loadable(aihub_dir, tmp_path, seed):
     root = str(tmp_path / 'ck')
@@ -134,8 +126,7 @@ def test_no_space_left_for_a_checkpoint_is_a_clear_error(aihub_dir, tmp_path):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
     root = str(tmp_path / 'ck')
-    r = subprocess.run(TRAIN + train_args(aihub_dir, root, 2), cwd=ROOT, env=ENV, capture_output=True, text=True,
-                       timeout=300, preexec_fn=small_disk)
+    r = train(*train_args(aihub_dir, root, 2), preexec_fn=small_disk)
     assert r.returncode == 2 and 'Traceback' not in r.stderr, r.stderr[-2000:]
     assert 'cannot write' in r.stderr and 'weights.001.h5' in r.stderr and 'File too large' in r.stderr
     assert not os.listdir(root)  # no weights were written, so the run folder is removed: nothing half there
@@ -145,84 +136,24 @@ def test_resume_of_a_run_without_a_completed_epoch(aihub_dir, tmp_path):
     run = tmp_path / 'run'
     run.mkdir()
     (run / 'args.json').write_text(json.dumps({'data_dir': aihub_dir, 'epochs': 1}))
-    r = subprocess.run(TRAIN + ['--resume', str(run)], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
+    r = train('--resume', run)
     assert r.returncode == 2 and 'completed no epoch' in r.stderr and 'Traceback' not in r.stderr
-    r = subprocess.run(TRAIN + ['--resume', str(tmp_path / 'nope')], cwd=ROOT, env=ENV, capture_output=True,
-                       text=True, timeout=60)
+    r = train('--resume', tmp_path / 'nope', timeout=60)
     assert r.returncode == 2 and 'run folder not found' in r.stderr
 
 
-def test_corrupt_png_is_skipped_counted_and_named(aihub_dir, capsys):
-    bad = os.path.join(aihub_dir, 'printed', '00000003.png')
-    with open(bad, 'r+b') as f:
-        f.truncate(50)
-    gtu = GTUtility(aihub_dir)
-    gen = InputGenerator(gtu, 5, build_charset(gtu.text), (256, 32), max_string_len=62)
-    seq = gen.generate()
-    for i in range(4):  # two passes over the 10 lines
-        inputs, _ = next(seq)
-        for s, lab, n in zip(inputs['source_str'], inputs['label_input'], inputs['label_length'][:, 0]):
-            assert s != SENTENCES[2] and ''.join(gen.alphabet[int(c)] for c in lab[:n]) == s
-    assert list(gen.lines.bad) == [gtu.image_names.index('00000003.png')]
-    err = capsys.readouterr().err
-    assert err.count('00000003.png') == 1 and '1 unreadable so far' in err
-
-
-def test_only_unreadable_images_is_an_error(aihub_dir):
-    for name in os.listdir(os.path.join(aihub_dir, 'printed')):
-        open(os.path.join(aihub_dir, 'printed', name), 'wb').close()
-    gtu = GTUtility(aihub_dir)
-    gen = InputGenerator(gtu, 4, build_charset(gtu.text), (256, 32), max_string_len=62)
-    with pytest.raises(DataError, match='no readable image'):
-        next(gen.generate())
-
-
-def test_images_without_annotation_are_counted(tmp_path, capsys):
-    gt = write_aihub(str(tmp_path), [('1', '계약', '문장', True), ('2', '갑을', '문장', True)])
-    gt['annotations'] = [a for a in gt['annotations'] if a['image_id'] == '1']
-    with open(tmp_path / 'korean_printed_sentence.json', 'w', encoding='utf-8') as f:
-        json.dump(gt, f, ensure_ascii=False)
-    gtu = GTUtility(str(tmp_path))
-    assert gtu.num_samples == 1 and gtu.unannotated == ['2']
-    assert 'skipped 1 images without an annotation' in capsys.readouterr().out
-
-
-texts = st.text(st.characters(blacklist_categories=('Cs',)), min_size=1, max_size=30).filter(str.strip)
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(texts, min_size=1, max_size=8))
-def test_json_reader_returns_any_unicode_text_unchanged(tmp_path_factory, lines):
-    root = str(tmp_path_factory.mktemp('uni'))
-    os.makedirs(os.path.join(root, 'printed'))
-    images = [{'id': 'img%d' % k, 'file_name': '%d.png' % k, 'width': 10, 'height': 10} for k in range(len(lines))]
-    anns = [{'id': k, 'image_id': 'img%d' % k, 'text': t, 'attributes': {'type': '문장'}} for k, t in enumerate(lines)]
-    for img in images:
-        open(os.path.join(root, 'printed', img['file_name']), 'wb').close()
-    with open(os.path.join(root, 'korean_printed_sentence.json'), 'w', encoding='utf-8') as f:
-        json.dump({'images': images, 'annotations': anns[::-1]}, f, ensure_ascii=False)
-    assert GTUtility(root, verbose=False).texts() == lines
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.text(max_size=40), st.text(max_size=40))
-def test_label_encoder_on_any_unicode(known, text):
-    charset = build_charset([known])
-    ids, missing = encode_label(text, char_index(charset))
-    assert len(ids) == len(text) and ids.dtype == np.int32
-    assert np.all((ids >= 0) & (ids < len(charset) - 1))  # never the blank
-    assert ''.join(c if c in charset[:-1] else ' ' for c in text) == ''.join(charset[i] for i in ids)
-    assert missing == [c for c in text if c not in charset[:-1]]
-    dropped, _ = encode_label(text, char_index(charset), unknown=None)
-    assert len(dropped) == len(text) - len(missing)
-
-
-@pytest.mark.skipif(hasattr(os, 'geteuid') and os.geteuid() == 0, reason='root reads any folder')
-def test_unreadable_image_folder_is_named(aihub_dir):
-    folder = os.path.join(aihub_dir, 'printed')
-    os.chmod(folder, 0)
-    try:
-        with pytest.raises(DataError, match='cannot be read'):
-            GTUtility(aihub_dir)
-    finally:
-        os.chmod(folder, 0o755)
+def test_ctrl_c_in_the_first_epoch_hints_what_works(aihub_dir, tmp_path):
+    """Stopped before any epoch was recorded there is nothing to resume: the hint
+    says so and names the saved weights, and starting from them works as printed."""
+    root = str(tmp_path / 'ck')
+    p = start(train_args(aihub_dir, root, 3, '--steps-per-epoch', '400'))
+    wait_for(lambda: os.path.isdir(root) and os.listdir(root) and os.path.exists(os.path.join(only_run(root),
+                                                                                                 'log.csv')), p)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 130, err[-2000:]
+    assert 'nothing to resume' in err and '--resume' not in err
+    weights = err.split('--weights ')[1].split()[0]
+    assert os.path.exists(weights)
+    r = train(*train_args(aihub_dir, str(tmp_path / 'again'), 1), '--weights', weights)
+    assert r.returncode == 0 and 'loaded 12 layers from %s' % weights in r.stdout, r.stderr[-2000:]

@@ -13,7 +13,7 @@ import os
 import sys
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
 def keras2():
@@ -78,7 +78,7 @@ def main(argv=None):
     x = np.random.default_rng(0).uniform(0, 255, (2, args.width, 32, 1)).astype('float32')
     y2 = model_pred.predict(x, verbose=0)
     from crnn_model import CRNN
-    from utils.h5weights import load_weights_h5
+    from utils.weights.h5 import load_weights_h5
     ours = CRNN((args.width, 32, 1), args.classes, prediction_only=True)
     load_weights_h5(ours, args.load)
     y3 = np.asarray(ours.predict(x, verbose=0))

@@ -1,6 +1,6 @@
 """Synthetic document pages with ground-truth line boxes, to measure and test the page path.
 
-    python -m utils.synth_page --out data/pages --count 20 --seed 7 [--heldout]
+    python -m utils.synth.page --out data/pages --count 20 --seed 7 [--heldout]
 
 A page is an A4 sheet at 150 dpi (1240x1754 px): a header, a centred title,
 numbered contract clauses (one column, or two with --columns), a ruled table,
@@ -14,15 +14,14 @@ import argparse
 import json
 import os
 import random
-import sys
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from crnn_page import box_polygon
-from utils.synth import find_fonts
-from utils.synth_text import ARTICLE_TITLES, HELDOUT_CORPUS, PARTY_ROLES, TRAINING_CORPUS, amount, read_corpus
+from utils.synth.lines import find_fonts
+from utils.synth.text import ARTICLE_TITLES, HELDOUT_CORPUS, PARTY_ROLES, TRAINING_CORPUS, amount, read_corpus
 
 PAGE = (1240, 1754)
 MARGIN = (110, 120)
@@ -204,17 +203,22 @@ def write_pages(out, count, seed, heldout=False, columns=None, max_angle=3.0, ex
     return paths
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--out', required=True)
-    p.add_argument('--count', type=int, default=10)
-    p.add_argument('--seed', type=int, default=0)
+def parse_args(argv=None):
+    from utils.cli import HelpFormatter
+    p = argparse.ArgumentParser(prog='python -m utils.synth.page', description=__doc__, formatter_class=HelpFormatter)
+    p.add_argument('--out', required=True, help='folder for the pages')
+    p.add_argument('--count', type=int, default=10, help='pages to render')
+    p.add_argument('--seed', type=int, default=0, help='page k is a function of (seed, k)')
     p.add_argument('--heldout', action='store_true', help='text and fonts that training never uses')
-    p.add_argument('--columns', type=int, choices=[1, 2], help='default: two columns on 30%% of pages')
+    p.add_argument('--columns', type=int, choices=[1, 2], help='text columns (unset: two columns on 30%% of pages)')
     p.add_argument('--max-angle', type=float, default=3.0, help='rotation, degrees either way')
     p.add_argument('--jpeg', action='store_true', help='write JPEG (quality 90) instead of PNG pages')
     p.add_argument('--no-table', dest='table', action='store_false', help='no ruled table on one-column pages')
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
     paths = write_pages(args.out, args.count, args.seed, args.heldout, args.columns, args.max_angle,
                         '.jpg' if args.jpeg else '.png', table=args.table)
     print('wrote %d pages to %s' % (len(paths), args.out))
@@ -222,4 +226,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from utils.cli import run_cli
+    run_cli(main)

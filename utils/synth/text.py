@@ -1,5 +1,5 @@
 """Text sources for synthetic lines: contract-style sentences, public-domain
-Korean documents (utils/corpus), words of a Korean dictionary, numbers/dates/
+Korean documents (utils/synth/corpus), words of a Korean dictionary, numbers/dates/
 amounts, random KS X 1001 syllables, or a user's text file. Each function
 takes its own random source so that a sample is a pure function of (seed,
 index)."""
@@ -9,6 +9,7 @@ import os
 import random
 import string
 import unicodedata
+from typing import Callable, NamedTuple
 
 from crnn_utils import KSX1001_HANGUL
 
@@ -45,7 +46,7 @@ def contract_line(rng, fake):
 CORPUS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'corpus')
 TRAINING_CORPUS = os.path.join(CORPUS_DIR, 'public_documents.txt')
 HELDOUT_CORPUS = os.path.join(CORPUS_DIR, 'heldout_documents.txt')
-# Everyday written Korean: LibreOffice's Korean help (MPL-2.0), 12x the documents above.
+# Everyday written Korean: LibreOffice's Korean help (MPL-2.0), many times the documents above.
 MANUAL_CORPUS = os.path.join(CORPUS_DIR, 'libreoffice_help_ko.txt')
 # Debian's hunspell-ko (MPL-1.1/GPL-2+/LGPL-2.1+): about 100,000 Korean words and inflected forms, read where
 # installed, not bundled.
@@ -217,36 +218,98 @@ def as_kind(text, kind, rng):
     return rng.choice(hangul)
 
 
-SOURCES = ('contract', 'corpus', 'manual', 'words', 'numbers', 'marks', 'random', 'file')
+class Source(NamedTuple):
+    """A text source: ``draw(text_source, rng, seed, length) -> text``; its
+    lines kept ``whole`` up to max_chars (else cut to the drawn length), cut
+    ``from_start`` (else from a random word), and the resources of TextSource
+    it ``needs`` ('corpus', 'manual', 'dictionary', 'lines')."""
+    draw: Callable
+    whole: bool = False
+    from_start: bool = False
+    needs: tuple = ()
+
+
+SOURCES = {}  # name -> Source; a new text source is one @source entry below
+
+
+def source(name, whole=False, from_start=False, needs=()):
+    """Register the decorated draw function as text source ``name``."""
+    def register(draw):
+        SOURCES[name] = Source(draw, whole, from_start, needs)
+        return draw
+    return register
+
+
+@source('contract', whole=True)
+def _contract(ts, rng, seed, length):
+    return contract_line(rng, ts.fake(seed))
+
+
+@source('corpus', needs=('corpus',))
+def _corpus(ts, rng, seed, length):
+    return corpus_window(rng, *ts.corpora['corpus'], length)
+
+
+@source('manual', needs=('manual',))
+def _manual(ts, rng, seed, length):
+    return corpus_window(rng, *ts.corpora['manual'], length)
+
+
+@source('words', from_start=True, needs=('dictionary',))
+def _words(ts, rng, seed, length):
+    return dictionary_words(rng, ts.words, length)
+
+
+@source('numbers', from_start=True)
+def _numbers(ts, rng, seed, length):
+    text = numbers_line(rng)
+    while len(text) < length - 4:
+        text += ' ' + rng.choice([numbers_line(rng), rng.choice(ARTICLE_TITLES), rng.choice(PARTY_ROLES)])
+    return text
+
+
+@source('marks', whole=True, needs=('manual',))
+def _marks(ts, rng, seed, length):
+    return marks_line(rng, *ts.corpora['manual'], length)
+
+
+@source('random')
+def _random(ts, rng, seed, length):
+    return random_syllables(rng, min(ts.min_chars, length), length)
+
+
+@source('file', whole=True, needs=('lines',))
+def _file(ts, rng, seed, length):
+    return rng.choice(ts.lines)
 
 
 class TextSource:
-    """Draws texts from a weighted mix of SOURCES: 'contract' templates,
+    """Draws texts from a weighted ``mix`` of SOURCES: 'contract' templates,
     'corpus' (running text of ``corpus``, the bundled public-domain documents by
     default), 'manual' (running text of LibreOffice's Korean help), 'words' of
     the hunspell ``dictionary``, 'numbers', 'marks' (running LibreOffice help
     text with the marks of crnn_utils.DOCUMENT_SYMBOLS where documents print
-    them), 'random' syllables and 'file' lines.
+    them), 'random' syllables and 'file' ``lines``.
     Each line aims at a length drawn from ``min_chars``..``max_chars`` ('numbers'
-    and 'words' join up to it); 'contract' and 'file' lines are kept whole up to
-    ``max_chars``."""
+    and 'words' join up to it); 'contract', 'marks' and 'file' lines are kept
+    whole up to ``max_chars``."""
 
     def __init__(self, mix=(('contract', 0.7), ('random', 0.3)), lines=None, max_chars=12, min_chars=2,
                  corpus=TRAINING_CORPUS, dictionary=HUNSPELL_KO):
         self.mix = [(name, w) for name, w in mix if w > 0]
-        if any(name == 'file' for name, _ in self.mix) and not lines:
+        needs = {need for name, _ in self.mix for need in SOURCES[name].needs}
+        if 'lines' in needs and not lines:
             raise ValueError("text source 'file' needs a non-empty text file")
         if not 1 <= min_chars <= max_chars:
             raise ValueError('line length %d..%d: need 1 <= min <= max' % (min_chars, max_chars))
         self.lines = lines or []
         self.max_chars, self.min_chars = max_chars, min_chars
-        names = {n for n, _ in self.mix}
         self.corpora = {}
         for name, path in (('corpus', corpus), ('manual', MANUAL_CORPUS)):
-            if name in names or name == 'manual' and 'marks' in names:
+            if name in needs:
                 paragraphs = read_corpus(path)
                 self.corpora[name] = (paragraphs, list(itertools.accumulate(len(p) for p in paragraphs)))
-        self.words = read_dictionary(dictionary) if 'words' in names else []
+        self.words = read_dictionary(dictionary) if 'dictionary' in needs else []
         self._fake = None
 
     def fake(self, seed):
@@ -257,37 +320,29 @@ class TextSource:
         return self._fake
 
     def draw(self, rng, seed):
+        """(text, source name) of one line."""
         name = rng.choices([n for n, _ in self.mix], weights=[w for _, w in self.mix])[0]
         length = rng.randint(self.min_chars, self.max_chars)
-        if name == 'contract':
-            text = contract_line(rng, self.fake(seed))
-        elif name in self.corpora:
-            text = corpus_window(rng, *self.corpora[name], length)
-        elif name == 'marks':
-            text = marks_line(rng, *self.corpora['manual'], length)
-        elif name == 'words':
-            text = dictionary_words(rng, self.words, length)
-        elif name == 'numbers':
-            text = numbers_line(rng)
-            while len(text) < length - 4:
-                text += ' ' + rng.choice([numbers_line(rng), rng.choice(ARTICLE_TITLES), rng.choice(PARTY_ROLES)])
-        elif name == 'random':
-            text = random_syllables(rng, min(self.min_chars, length), length)
-        else:
-            text = rng.choice(self.lines)
-        limit = self.max_chars if name in ('contract', 'file', 'marks') else length
-        return fit_length(' '.join(text.split()), rng, limit, from_start=name in ('numbers', 'words')), name
+        src = SOURCES[name]
+        text = src.draw(self, rng, seed, length)
+        limit = self.max_chars if src.whole else length
+        return fit_length(' '.join(text.split()), rng, limit, from_start=src.from_start), name
+
+
+def parse_weights(spec, allowed, what='value'):
+    """'a:0.7,b:0.3' -> (('a', 0.7), ('b', 0.3)); a name not in ``allowed`` is an error naming ``what`` it is."""
+    out = []
+    for part in spec.split(','):
+        name, _, weight = part.partition(':')
+        if name not in allowed:
+            raise ValueError('unknown %s %r (%s)' % (what, name, ', '.join(allowed)))
+        out.append((name, float(weight or 1)))
+    return tuple(out)
 
 
 def parse_mix(spec):
     """'contract:0.7,random:0.3' -> (('contract', 0.7), ('random', 0.3))."""
-    out = []
-    for part in spec.split(','):
-        name, _, weight = part.partition(':')
-        if name not in SOURCES:
-            raise ValueError('unknown text source %r (%s)' % (name, ', '.join(SOURCES)))
-        out.append((name, float(weight or 1)))
-    return tuple(out)
+    return parse_weights(spec, SOURCES, 'text source')
 
 
 def make_rng(seed, index):

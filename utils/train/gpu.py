@@ -2,7 +2,7 @@
 synthetic lines made on that machine's cores, training on Keras' JAX backend
 for a stated number of minutes, the weights written in the shipped layout.
 
-    KERAS_BACKEND=jax python -m utils.gpu_train --out OUT --minutes 8 \\
+    KERAS_BACKEND=jax python -m utils.train.gpu --out OUT --minutes 8 \\
         [--weights CRNN_weights_korean_v3.h5] [--fonts FONT_DIR] [--lines 300000]
 
 Writes ``OUT/CRNN_weights_<name>.h5`` (Keras 2 layout, float16) and
@@ -11,12 +11,11 @@ with --split-mb, the weights in parts of at most that size (``cat
 CRNN_weights_<name>.h5.part* > CRNN_weights_<name>.h5`` joins them). The
 cosine schedule spans --steps-per-minute x --minutes steps: the first run
 prints the steps per minute it reached, for the next one. Dependencies:
-requirements-gpu.txt (pure wheels; README section 9).
+requirements-gpu.txt (wheels only; docs/training.md, section GPU).
 """
 import argparse
 import glob
 import os
-import sys
 import time
 
 os.environ.setdefault('KERAS_BACKEND', 'jax')
@@ -42,7 +41,7 @@ def split_file(path, megabytes):
 
 def parse_args(argv=None):
     from utils.cli import HelpFormatter
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    p = argparse.ArgumentParser(prog='python -m utils.train.gpu', description=__doc__, formatter_class=HelpFormatter)
     a = p.add_argument
     a('--out', required=True, help='folder for the weights, charset and logs')
     a('--minutes', type=float, required=True, help='minutes of training (data generation comes before)')
@@ -51,13 +50,13 @@ def parse_args(argv=None):
     a('--lines', type=int, default=300_000, help='synthetic lines to make first')
     a('--fonts', help='folder of extra .ttf/.otf/.ttc fonts (the machine may have no Korean fonts installed)')
     a('--workers', type=int, default=os.cpu_count() or 1, help='processes making the lines')
-    a('--batch-size', type=int, default=128)
+    a('--batch-size', type=int, default=128, help='lines per step')
     a('--buckets', default='128,192,256,320,384,512,768', help='input widths of the width buckets')
     a('--lr', type=float, default=5e-4, help='peak learning rate of the cosine schedule')
     a('--steps-per-minute', type=float, default=600, help='the cosine schedule spans this x --minutes steps')
     a('--name', default='gpu', help='the <name> of CRNN_weights_<name>.h5')
     a('--split-mb', type=float, help='also cut the weights file into parts of at most this many MiB')
-    a('--seed', type=int, default=4242)
+    a('--seed', type=int, default=4242, help='seed of the lines, the split and the training')
     a('--work', help='folder for the data and the run (default: OUT/work)')
     return p.parse_args(argv)
 
@@ -65,7 +64,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     from utils import synth
-    from utils.run import SHIPPED_WEIGHTS
+    from utils.weights.load import SHIPPED_WEIGHTS
     work = args.work or os.path.join(args.out, 'work')
     data = os.path.join(work, 'data')
     t0 = time.time()
@@ -100,8 +99,8 @@ def main(argv=None):
     print('%d steps in %.1f minutes: %.0f steps per minute (give it as --steps-per-minute next time)'
           % (steps, (time.time() - t1) / 60, steps / max(1e-9, (time.time() - t1) / 60)), flush=True)
 
-    from utils.export import export_weights
-    from utils.run import load_recognizer
+    from utils.weights.export import export_weights
+    from utils.weights.load import load_recognizer
     best = os.path.join(run, 'weights.best_cer.h5')
     model_pred, charset, _ = load_recognizer(run, best if os.path.exists(best) else None)
     written = export_weights(model_pred, charset, args.out, args.name)

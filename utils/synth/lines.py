@@ -20,21 +20,22 @@ from collections import Counter
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from utils.distort import distort
-from utils.synth_text import HUNSPELL_KO, TextSource, as_kind, make_rng, parse_mix
+from utils.atomic import write_text_atomic
+from utils.synth.distort import distort
+from utils.synth.text import HUNSPELL_KO, TextSource, as_kind, make_rng, parse_mix, parse_weights
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUNDLED_FONT = os.path.join(ROOT, 'NanumBarunGothic.ttf')
 # Korean print fonts of Debian's packages: fonts-nanum, -nanum-extra, -nanum-eco, -noto-cjk(-extra),
 # -unfonts-core/-extra, -baekmuk, -naver-d2coding, -lexi-gulim, -lexi-saebom, -wqy-microhei (SIL OFL, GPL with or
-# without font exception, Apache-2.0, or Baekmuk's BSD-style license; README section 2). Used for training, not bundled.
+# without font exception, Apache-2.0, or Baekmuk's BSD-style license; docs/data.md). Used for training, not bundled.
 SYSTEM_FONT_GLOBS = tuple('/usr/share/fonts/**/%s.%s' % (name, ext) for name in
                           ('Nanum*', 'Un*', 'Noto*CJK*', 'D2Coding*', 'Lexi*', 'batang', 'dotum', 'gulim', 'hline',
                            'wqy-microhei')
                           for ext in ('ttf', 'ttc', 'otf'))
 # Handwriting, brush, old-Hangul and jamo-composing fonts: not the print of documents.
 HANDWRITING_FONTS = ('Brush', 'Pen', 'pen', 'Pilgi', 'Gungseo', 'Jamo', 'Yetgul', 'YetHangul')
-# Fonts kept out of training so that accuracy is measured on unseen fonts (bench/heldout.py).
+# Fonts kept out of training so that accuracy is measured on unseen fonts (utils/synth/heldout.py).
 HELDOUT_FONTS = ('batang.ttf', 'dotum.ttf', 'gulim.ttf', 'UnGraphic.ttf', 'UnGraphicBold.ttf', 'NanumSquareRoundR.ttf',
                  'NanumSquareRoundB.ttf', 'NanumSquareRoundL.ttf', 'NanumSquareRoundEB.ttf')
 KINDS = ('문장', '단어(어절)', '글자(음절)')
@@ -152,14 +153,6 @@ def read_existing(json_path):
     return gt, (max(ids) + 1 if ids else 1)
 
 
-def write_json_atomic(path, obj):
-    tmp = path + '.tmp'
-    with open(tmp, 'w', encoding='utf-8') as f:
-        json.dump(obj, f, ensure_ascii=False, indent=1)
-        f.write('\n')
-    os.replace(tmp, path)
-
-
 def generate(out, count, maker, json_name='korean_printed_sentence.json', image_dir='printed',
              append=False, drop_images=0, workers=1, progress=True):
     """Make ``count`` samples into ``out``; returns a summary dict."""
@@ -201,18 +194,8 @@ def generate(out, count, maker, json_name='korean_printed_sentence.json', image_
         if pool:
             pool.close()
             pool.join()
-    write_json_atomic(json_path, gt)
+    write_text_atomic(json_path, json.dumps(gt, ensure_ascii=False, indent=1) + '\n')
     return dict(stats, json=json_path, first_id=first_id, total=len(gt['images']))
-
-
-def parse_weights(spec, allowed):
-    out = []
-    for part in spec.split(','):
-        name, _, w = part.partition(':')
-        if name not in allowed:
-            raise ValueError('unknown value %r (choose from %s)' % (name, ', '.join(allowed)))
-        out.append((name, float(w or 1)))
-    return tuple(out)
 
 
 def parse_args(argv=None):
@@ -261,7 +244,7 @@ def main(argv=None):
     probs = {k: getattr(args, k) for k in ('blur', 'noise', 'rotate', 'perspective', 'jpeg', 'rules')}
     renderer = Renderer(find_fonts(args.fonts, system=not args.no_system_fonts), size, padding, probs)
     source = TextSource(mix, lines, args.max_chars, args.min_chars, dictionary=args.dictionary)
-    maker = SampleMaker(args.seed, parse_weights(args.kinds, KINDS), source, renderer)
+    maker = SampleMaker(args.seed, parse_weights(args.kinds, KINDS, 'kind'), source, renderer)
     stats = generate(args.out, args.count, maker, args.json_name, args.image_dir, args.append,
                      args.drop_images, args.workers, progress=not args.no_progress)
     print('wrote %(json)s: %(total)d entries in all, ids from %(first_id)08d' % stats)

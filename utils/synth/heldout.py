@@ -1,20 +1,20 @@
 """Held-out line and page sets: text and fonts that training never uses.
 
-    python bench/heldout.py --out ~/crnn-heldout [--count 150]
-    python bench/heldout.py --out ~/crnn-heldout-pages --pages
+    python -m utils.synth.heldout --out ~/crnn-heldout [--count 150]
+    python -m utils.synth.heldout --out ~/crnn-heldout-pages --pages
 
 Lines: two AI-Hub-format datasets, ``<out>/short`` (4-9 characters without
-spaces) and ``<out>/long`` (14-26), rendered from utils/corpus/
+spaces) and ``<out>/long`` (14-26), rendered from utils/synth/corpus/
 heldout_documents.txt (bills kept out of the training corpus) with
-utils.synth.HELDOUT_FONTS (kept out of find_fonts()), 32-44 px glyphs, mild
+utils.synth.lines.HELDOUT_FONTS (kept out of find_fonts()), 32-44 px glyphs, mild
 blur and noise. ``CRNN_predict.py --data-dir <out>/short`` evaluates on one;
 bench/bench_accuracy.py compares with Tesseract on both.
 
 Pages (--pages): folders of page images, each with a page_NNNN.json of its
 ground-truth lines (text, polygon in the image's pixels), for
-bench/bench_page.py --sets: ``plain`` (one-column pages of utils.synth_page
+bench/bench_page.py --sets: ``plain`` (one-column pages of utils.synth.page
 without table, 150 dpi, skew under 0.5 degrees, light noise), and documents
-that LibreOffice Writer laid out (utils.synth_doc, held-out text and font
+that LibreOffice Writer laid out (utils.synth.doc, held-out text and font
 families): ``lo_pdf`` (the PDF pages rendered at 150 dpi as ``CRNN_predict.py
 --page x.pdf`` renders them; the PDFs are kept in ``lo_pdf/pdf``),
 ``lo_scan200`` and ``lo_scan300`` (simulated office scans: skew up to 2
@@ -23,12 +23,9 @@ degrees, uneven light, blur, noise, JPEG).
 import argparse
 import json
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from utils.synth import Renderer, SampleMaker, find_fonts, generate  # noqa: E402
-from utils.synth_text import HELDOUT_CORPUS, read_corpus  # noqa: E402
+from utils.synth.lines import Renderer, SampleMaker, find_fonts, generate
+from utils.synth.text import HELDOUT_CORPUS, read_corpus
 
 SETS = {'short': (4, 9), 'long': (14, 26)}
 SEEDS = {'short': 9001, 'long': 9002}
@@ -90,8 +87,8 @@ def build_pages(out, plain_pages=8, documents=6):
     """The page sets of --pages in ``out``; returns {set name: page count}."""
     import numpy as np
     from crnn_page import read_page
-    from utils.synth_doc import load_truth, page_lines, scan, write_documents
-    from utils.synth_page import write_pages
+    from utils.synth.doc import load_truth, page_lines, scan, write_documents
+    from utils.synth.page import write_pages
     counts = {'plain': len(write_pages(os.path.join(out, 'plain'), plain_pages, PAGE_SEEDS['plain'], heldout=True,
                                        columns=1, max_angle=0.5, table=False))}
     pdf_dir = os.path.join(out, 'lo_pdf', 'pdf')
@@ -117,13 +114,19 @@ def build_pages(out, plain_pages=8, documents=6):
     return counts
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def parse_args(argv=None):
+    from utils.cli import HelpFormatter
+    p = argparse.ArgumentParser(prog='python -m utils.synth.heldout', description=__doc__,
+                                formatter_class=HelpFormatter)
     p.add_argument('--out', required=True, help='folder for the sets (short/ and long/, or the page sets)')
     p.add_argument('--count', type=int, default=150, help='lines per set')
     p.add_argument('--pages', action='store_true', help='write the page sets instead of the line sets')
-    p.add_argument('--workers', type=int, default=2)
-    args = p.parse_args(argv)
+    p.add_argument('--workers', type=int, default=2, help='processes rendering lines')
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
     if args.pages:
         for name, n in build_pages(args.out).items():
             print('%s: %d pages, %s' % (name, n, os.path.join(args.out, name)))
@@ -135,4 +138,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from utils.cli import run_cli
+    run_cli(main)

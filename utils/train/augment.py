@@ -1,6 +1,6 @@
 """On-the-fly augmentation of training lines: per sample, fresh every epoch.
 
-The distortions are utils/distort.py's, shared with the synthetic-data
+The distortions are utils/synth/distort.py's, shared with the synthetic-data
 generator. A sample's random draws depend only on (seed, batch index in the
 training stream, position in the batch), so a run is reproducible for a seed
 whatever the number of threads or replicas, and each epoch (a later part of
@@ -10,7 +10,7 @@ the stream) sees new versions of every line.
 import cv2
 import numpy as np
 
-from utils import distort
+from utils.synth import distort
 
 
 def _rotate(img, rng, degrees):
@@ -102,7 +102,7 @@ class Augmenter:
     def row(self, row, width, rng):
         """A fitted input row (W, H, C) whose line fills ``width`` columns,
         distorted and fitted again as inference fits a real image."""
-        from crnn_data import prepare_line  # here, so that the CLI's --help needs no Keras
+        from crnn_lines import prepare_line  # here, so that the CLI's --help needs no Keras
         img = row[:max(1, width)].transpose(1, 0, 2)
         if img.shape[2] == 1:
             img = img[:, :, 0]

@@ -31,7 +31,7 @@ def _cluster_config():
     if not raw:
         raise ValueError('--strategy multiworker needs TF_CONFIG describing the cluster, e.g. '
                          '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", '
-                         '"index": 0}} (README, section 9)')
+                         '"index": 0}} (docs/distributed.md)')
     try:
         config = json.loads(raw)
         cluster, task = config['cluster'], config['task']
@@ -156,7 +156,7 @@ def _private_hook(obj, name):
     that a Keras without it stops with a clear error before training."""
     import keras
     if not callable(getattr(obj, name, None)):
-        raise RuntimeError('--strategy: Keras %s has no %s.%s, which utils/distribute.py replaces to work around '
+        raise RuntimeError('--strategy: Keras %s has no %s.%s, which utils/train/distribute.py replaces to work around '
                            'a Keras bug (verified with Keras 3.15); use that Keras or train without --strategy'
                            % (keras.__version__, type(obj).__name__, name))
     return getattr(obj, name)
@@ -167,7 +167,7 @@ def local_predict(model):
 
     Under a strategy ``predict_on_batch`` runs the whole batch on every
     replica and concatenates the copies; this compiled call reads the
-    mirrored weights once instead (an eager call measured 1.8-11x slower).
+    mirrored weights once instead (an eager call measured several times slower).
     """
     tf = _tf()
     return tf.function(lambda images: model(images, training=False), reduce_retracing=True)

@@ -1,0 +1,46 @@
+"""The syllable n-gram language model and its CTC prefix beam search."""
+import numpy as np
+
+from crnn_utils import decode_batch, greedy_decode
+from utils.lm import CharLM, lm_beam_search, load_lm
+
+
+def frames(charset, path, p=0.9):
+    """Softmax frames (T, C) that spell ``path`` (one char per frame, '_' the blank) with probability ``p`` each."""
+    probs = np.full((len(path), len(charset)), (1 - p) / (len(charset) - 1), np.float32)
+    for t, c in enumerate(path):
+        probs[t, charset.index(c)] = p
+    return probs
+
+
+def test_probabilities_of_a_context_sum_to_one():
+    lm = CharLM.from_texts(['월요일 회의', '월요일 오전', '요일별 일정'], order=3)
+    for context in ('', '월', '월요', '없는'):
+        total = sum(np.exp(lm.logprob(context, c)) for c in lm.vocabulary)
+        assert 0.9 < total <= 1.0 + 1e-9, (context, total)  # the rest is the add-one mass of unseen characters
+    assert lm.logprob('월요', '일') > lm.logprob('월요', '회')
+
+
+def test_beam_search_without_the_lm_reads_what_greedy_reads():
+    charset = '가나다라 _'
+    probs = frames(charset, '가_가나__다 라')
+    lm = CharLM.from_texts(['다른 글'], order=3)
+    assert lm_beam_search(probs, charset, lm, alpha=0.0, beta=0.0) == greedy_decode(probs[None], charset)[0]
+
+
+def test_the_lm_settles_a_close_call_between_look_alikes():
+    """월요일 and 필요일 look alike: frames that lean to 필 read 월 once the LM has seen 월요일."""
+    charset = '월필요일 _'
+    probs = frames(charset, '_월_요_일_')
+    probs[1, charset.index('월')], probs[1, charset.index('필')] = 0.4, 0.55
+    assert greedy_decode(probs[None], charset) == ['필요일']
+    lm = CharLM.from_texts(['다음 주 월요일에', '월요일 오전', '매주 월요일'] * 5, order=3)
+    assert lm_beam_search(probs, charset, lm) == '월요일'
+    assert decode_batch(probs[None], charset, lm=lm) == ['월요일']
+
+
+def test_the_repo_lm_is_built_once_and_cached(tmp_path):
+    lm = load_lm(cache=str(tmp_path))
+    assert len(list(tmp_path.iterdir())) == 1
+    again = load_lm(cache=str(tmp_path))
+    assert again.counts == lm.counts and lm.logprob('계약', '서') > lm.logprob('계약', '뷁')

@@ -1,0 +1,148 @@
+"""A character n-gram language model of the repo's own training text, and CTC
+prefix beam search that weighs the recognizer's outputs with it.
+
+    lm = load_lm()                   # CharLM.from_texts(training_texts()), cached
+    texts = lm_beam_decode(probs, charset, lm)
+
+Interpolated absolute discounting (each order's counts less a discount, the
+mass freed going to the next lower order, down to an add-one unigram over the
+charset): small, fast to build and good enough to tell 월요일 from 필요일.
+"""
+import hashlib
+import math
+import os
+import pickle
+from collections import defaultdict
+
+import numpy as np
+
+DISCOUNT = 0.75
+# Chosen on a development split (LibreOffice-laid-out lines of help paragraphs the LM did not learn from), never on
+# the held-out sets: order 3, LM weight 0.3, a bonus of 2.0 per character (BENCHMARKS.md, section 'lm').
+ORDER, ALPHA, BETA, BEAM = 3, 0.3, 2.0, 8
+CACHE = os.path.join(os.path.expanduser('~'), '.cache', 'ocr_crnn')
+
+
+class CharLM:
+    """P(next character | the ``order`` - 1 characters before it)."""
+
+    def __init__(self, order, counts, vocabulary):
+        self.order = order
+        self.counts = counts  # context -> {char: count}
+        self.totals = {h: sum(c.values()) for h, c in counts.items()}
+        self.vocabulary = vocabulary
+        self._cache = {}
+
+    @classmethod
+    def from_texts(cls, texts, order=3):
+        counts = defaultdict(lambda: defaultdict(int))
+        vocabulary = set()
+        for text in texts:
+            text = '\x02' * (order - 1) + text
+            for i in range(order - 1, len(text)):
+                c = text[i]
+                vocabulary.add(c)
+                for k in range(order):
+                    counts[text[i - k:i]][c] += 1
+        return cls(order, {h: dict(c) for h, c in counts.items()}, vocabulary)
+
+    def logprob(self, context, char):
+        """log P(char | context), context padded or cut to order - 1 characters."""
+        context = ('\x02' * (self.order - 1) + context)[-(self.order - 1):] if self.order > 1 else ''
+        key = (context, char)
+        if key not in self._cache:
+            self._cache[key] = math.log(self._prob(context, char))
+        return self._cache[key]
+
+    def _prob(self, context, char):
+        lower = (self.counts.get('', {}).get(char, 0) + 1) / (self.totals.get('', 0) + len(self.vocabulary) + 1)
+        for k in range(1, len(context) + 1):
+            h = context[-k:]
+            seen = self.counts.get(h)
+            if not seen:
+                break
+            total = self.totals[h]
+            lower = max(seen.get(char, 0) - DISCOUNT, 0) / total + DISCOUNT * len(seen) / total * lower
+        return lower
+
+
+def _logsumexp(a, b):
+    if a == -math.inf:
+        return b
+    if b == -math.inf:
+        return a
+    m = max(a, b)
+    return m + math.log(math.exp(a - m) + math.exp(b - m))
+
+
+def lm_beam_search(probs, charset, lm, beam_width=BEAM, alpha=ALPHA, beta=BETA, prune=1e-3):
+    """The best text of one line's softmax outputs (T, C) by CTC prefix beam
+    search, each character scored log p_ctc + ``alpha`` log p_lm + ``beta``
+    (a bonus per character against the LM's bias to short texts). Classes
+    under ``prune`` at a frame are not tried there."""
+    blank = len(charset) - 1
+    logp = np.log(np.maximum(np.asarray(probs, np.float64), 1e-12))
+    beams = {'': (0.0, -math.inf, 0.0)}  # prefix -> (log p blank-ending, log p non-blank-ending, lm score)
+    for t in range(logp.shape[0]):
+        row = logp[t]
+        candidates = np.nonzero(row > math.log(prune))[0]
+        new = defaultdict(lambda: [-math.inf, -math.inf, 0.0])
+        for prefix, (pb, pnb, lm_score) in beams.items():
+            total = _logsumexp(pb, pnb)
+            for c in candidates:
+                p = row[c]
+                if c == blank:
+                    entry = new[prefix]
+                    entry[0] = _logsumexp(entry[0], total + p)
+                    entry[2] = lm_score
+                    continue
+                ch = charset[c]
+                if prefix and prefix[-1] == ch:
+                    entry = new[prefix]  # a repeat without a blank between stays the same character
+                    entry[1] = _logsumexp(entry[1], pnb + p)
+                    entry[2] = lm_score
+                    extended = new[prefix + ch]
+                    extended[1] = _logsumexp(extended[1], pb + p)
+                else:
+                    extended = new[prefix + ch]
+                    extended[1] = _logsumexp(extended[1], total + p)
+                extended[2] = lm_score + alpha * lm.logprob(prefix, ch) + beta
+        beams = dict(sorted(((k, tuple(v)) for k, v in new.items()),
+                            key=lambda kv: _logsumexp(kv[1][0], kv[1][1]) + kv[1][2], reverse=True)[:beam_width])
+    return max(beams.items(), key=lambda kv: _logsumexp(kv[1][0], kv[1][1]) + kv[1][2])[0]
+
+
+def lm_beam_decode(probs, charset, lm, beam_width=BEAM, alpha=ALPHA, beta=BETA):
+    """lm_beam_search for each line of a batch (B, T, C)."""
+    return [lm_beam_search(p, charset, lm, beam_width, alpha, beta) for p in probs]
+
+
+def training_texts():
+    """The text the language model learns: the training corpora (laws, bills,
+    LibreOffice's help), never the held-out documents."""
+    from utils.synth.text import MANUAL_CORPUS, TRAINING_CORPUS, read_corpus
+    return read_corpus(TRAINING_CORPUS) + read_corpus(MANUAL_CORPUS)
+
+
+def load_lm(order=ORDER, cache=CACHE):
+    """The repo's own CharLM: built from training_texts() once, then read from
+    a cache file named by the corpora's checksum (a rebuild when they change)."""
+    from utils.synth.text import MANUAL_CORPUS, TRAINING_CORPUS
+    digest = hashlib.sha1(str(order).encode())
+    for path in (TRAINING_CORPUS, MANUAL_CORPUS):
+        with open(path, 'rb') as f:
+            digest.update(f.read())
+    path = os.path.join(cache, 'charlm%d-%s.pickle' % (order, digest.hexdigest()[:16]))
+    if os.path.exists(path):
+        with open(path, 'rb') as f:
+            order, counts, vocabulary = pickle.load(f)
+        return CharLM(order, counts, vocabulary)
+    lm = CharLM.from_texts(training_texts(), order)
+    try:
+        from utils.atomic import atomic_write
+        os.makedirs(cache, exist_ok=True)
+        with atomic_write(path) as tmp, open(tmp, 'wb') as f:
+            pickle.dump((lm.order, lm.counts, lm.vocabulary), f, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError:
+        pass  # a read-only home: build it each time
+    return lm
