@@ -90,6 +90,9 @@ def parse_args(argv=None):
     g('--metrics-steps', type=int, default=4, help='validation batches for CER/NED/ACC each epoch (0: off)')
     g('--metrics-interval', type=int, default=1, help='compute CER/NED/ACC every N epochs')
     g('--beam-width', type=int, default=0, help='beam search width for the metrics (0: greedy)')
+    g('--tensorboard', action='store_true', help='also write TensorBoard logs into <run>/tensorboard: loss, CER, '
+      'NED, accuracy, learning rate and a few validation lines with their readings per epoch (tensorboard --logdir '
+      'checkpoints)')
     g('--log-every', type=float, default=60, help='without a terminal (nohup): a step k/n line with loss, lines/s and '
       "the epoch's ETA at least every N seconds (0: only one line per epoch)")
     g('--verbose', action='store_true', help="show TensorFlow's start-up log lines (hidden by default)")
@@ -277,8 +280,8 @@ def train(args, run):
     from crnn_model import ctc_identity
     from crnn_utils import save_charset
     from utils.cli import comma_list
-    from utils.train.callbacks import (EpochLine, Logger, ModelCheckpoint, ModelSnapshot, StopOnSignal, TimeLimit,
-                                       ValidationMetrics, freeze_layers)
+    from utils.train.callbacks import (EpochLine, Logger, ModelCheckpoint, ModelSnapshot, StopOnSignal,
+                                       TensorBoardLines, TimeLimit, ValidationMetrics, freeze_layers)
     from utils.train.distribute import (clip_after_all_reduce, distributed_input, local_predict, prepare_fit,
                                         scope, variable_width_input)
     from utils.train.optimizers import SGD, Adam, warmup_cosine
@@ -344,6 +347,12 @@ def train(args, run):
         early_stopping,
         resume,
     ]
+    if args.tensorboard:
+        if keras.backend.backend() != 'tensorflow':
+            raise ValueError('--tensorboard writes TensorFlow event files: it needs the TensorFlow backend')
+        board = os.path.join(checkdir, 'tensorboard')
+        callbacks += [keras.callbacks.TensorBoard(board, write_graph=False),
+                      TensorBoardLines(board, val_seq, run.model_pred, run.charset)]
     if args.snapshot_interval:
         callbacks.append(ModelSnapshot(checkdir, args.snapshot_interval, iteration=initial_epoch * steps_per_epoch))
     interactive = sys.stdout.isatty()

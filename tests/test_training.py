@@ -9,7 +9,7 @@ import h5py
 import keras
 import numpy as np
 
-from helpers import ORIGINAL_SPEED, ROOT, run_tool
+from helpers import ORIGINAL_SPEED, ROOT, only_run, run_tool
 from crnn_data import GTUtility, InputGenerator
 from crnn_model import CRNN
 from crnn_utils import build_charset, load_charset
@@ -90,6 +90,30 @@ def test_cli_smoke_run_writes_the_run_folder(aihub_dir, tmp_path):
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model_pred.predict(x, verbose=0), atol=1e-6)
     with h5py.File(os.path.join(run, 'weights.001.h5')) as f:
         assert 'layer_names' in f.attrs
+
+
+def test_tensorboard_logs_and_the_next_steps_printed_work(aihub_dir, tmp_path):
+    """--tensorboard writes loss, CER, learning rate and validation lines with their readings per epoch; the
+    commands printed at the end run as printed."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    root = str(tmp_path / 'checkpoints')
+    r = run_cli(['--data-dir', aihub_dir, '--epochs', '2', '--steps-per-epoch', '1', '--batch-size', '4',
+                 '--validation-steps', '1', '--checkpoint-root', root, '--metrics-steps', '1', '--tensorboard'])
+    assert r.returncode == 0, r.stderr[-2000:]
+    board = os.path.join(only_run(root), 'tensorboard')
+    train = EventAccumulator(os.path.join(board, 'train')).Reload().Tags()  # TF2 summaries are tensors
+    assert {'epoch_loss', 'epoch_learning_rate'} <= set(train['tensors'])
+    val = EventAccumulator(os.path.join(board, 'validation'), size_guidance={'tensors': 0}).Reload()
+    assert {'epoch_loss', 'epoch_cer', 'epoch_ned', 'epoch_acc', 'validation lines', 'readings'} <= set(
+        val.Tags()['tensors'])
+    assert [e.step for e in val.Tensors('validation lines')] == [1, 2]
+    steps = dict(line.strip().split(':', 1) for line in r.stdout.split('next:\n')[1].splitlines() if ':' in line)
+    for name in ('read lines', 'train more'):
+        command = steps[name].split()
+        assert command[:1] == ['python']
+        done = run_tool(command[1], *command[2:])
+        assert done.returncode == 0, (name, done.stderr[-2000:])
+    assert done.stdout.count('epoch 4/4') == 1
 
 
 def test_cli_bad_input_exits_nonzero_with_message(tmp_path):

@@ -334,6 +334,34 @@ class ValidationMetrics(keras.callbacks.Callback):
             logs.update({'val_' + k: v for k, v in self.evaluate().items()})
 
 
+class TensorBoardLines(keras.callbacks.Callback):
+    """A few validation lines and their readings per epoch, into TensorBoard's
+    Images and Text tabs (TensorFlow only; the scalars come from Keras' own
+    TensorBoard callback): ``count`` lines of the first validation batch."""
+
+    def __init__(self, log_dir, sequence, model_pred, charset, count=4):
+        super().__init__()
+        self.log_dir, self.sequence, self.model_pred, self.charset, self.count = (log_dir, sequence, model_pred,
+                                                                                  charset, count)
+        self.writer = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        import tensorflow as tf
+        from crnn_utils import decode_batch
+        if self.writer is None:
+            self.writer = tf.summary.create_file_writer(os.path.join(self.log_dir, 'validation'))
+        inputs, _ = self.sequence.batch(0)
+        images = inputs['image_input'][:self.count]
+        readings = decode_batch(keras.ops.convert_to_numpy(self.model_pred.predict_on_batch(images)), self.charset)
+        rows = ['| truth | read |', '|---|---|'] + ['| %s | %s |' % (t, r) for t, r in
+                                                   zip(inputs['source_str'][:self.count], readings)]
+        with self.writer.as_default():
+            tf.summary.image('validation lines', np.transpose(images, (0, 2, 1, 3)) / 255.0, step=epoch + 1,
+                             max_outputs=self.count)
+            tf.summary.text('readings', '\n'.join(rows), step=epoch + 1)
+        self.writer.flush()
+
+
 def check_layer_names(model, freeze):
     """Fail, naming the layers that do exist, when ``freeze`` names a layer the model lacks."""
     names = {layer.name for layer in model.layers}
