@@ -197,3 +197,45 @@ def test_skew_is_found_at_any_size_and_resolution(dpi, angle, extra):
                             borderValue=255)
     found = estimate_skew(remove_specks(binarize(turned)))
     assert abs(found - angle) <= 0.1, (dpi, scanned.shape, angle, found)
+
+
+def png_header(path, width, height):
+    """A PNG that declares width x height (8-bit gray) and holds one empty row: big by its header alone."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data) & 0xffffffff)
+    with open(path, 'wb') as f:
+        f.write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 0, 0, 0, 0))
+                + chunk(b'IDAT', zlib.compress(b'\x00' * (width + 1))) + chunk(b'IEND', b''))
+    return str(path)
+
+
+def test_images_as_scanners_and_editors_write_them(tmp_path):
+    """Text drawn in a transparent PNG's alpha channel, 16-bit gray, CMYK JPEG, multi-page TIFF: all read as
+    gray pages with their text lines; an image too large to decode whole is refused by its header, a large
+    JPEG is decoded reduced."""
+    from PIL import Image, ImageDraw, ImageFont
+    font = ImageFont.truetype(os.path.join(ROOT, 'NanumBarunGothic.ttf'), 28)
+    page = Image.new('RGB', (600, 200), 'white')
+    ImageDraw.Draw(page).text((20, 50), '계약서 제1조 목적', font=font, fill='black')
+    transparent = Image.new('RGBA', (600, 200), (0, 0, 0, 0))
+    ImageDraw.Draw(transparent).text((20, 50), '계약서 제1조 목적', font=font, fill=(0, 0, 0, 255))
+    transparent.save(tmp_path / 'alpha.png')
+    page.convert('CMYK').save(tmp_path / 'cmyk.jpg')
+    page.save(tmp_path / 'pages.tif', save_all=True, append_images=[page, page])
+    deep = (np.asarray(page.convert('L'), np.uint16) * 257)
+    cv2.imwrite(str(tmp_path / 'deep.png'), deep)
+    for name, count in (('alpha.png', 1), ('cmyk.jpg', 1), ('pages.tif', 3), ('deep.png', 1)):
+        pages = read_page(str(tmp_path / name))
+        assert len(pages) == count, name
+        for gray in pages:
+            assert gray.dtype == np.uint8 and gray.shape == (200, 600) and gray.max() >= 250, name
+            assert len(find_lines(gray)[0]) == 1, name
+    with pytest.raises(PageReadError, match=r'huge.png: 30000x30000 px is too large to read'):
+        read_page(png_header(tmp_path / 'huge.png', 30000, 30000))
+    Image.new('L', (3000, 3000), 255).save(tmp_path / 'big.jpg')
+    notes = []
+    [gray] = read_page(str(tmp_path / 'big.jpg'), max_pixels=500_000, notes=notes)
+    assert gray.shape[0] * gray.shape[1] <= 500_000 and 'decoded reduced' in notes[0]

@@ -1,0 +1,72 @@
+"""Held-out CER of the shipped models against the CPU-hours of training behind them (v1 -> vN).
+
+    python bench/bench_curve.py [bench/curve_runs]
+
+Reads ``versions.json`` in the folder (per shipped version: the training hours
+it added on the 2-core CPU, steps, lines, the validation CER of its own run and
+the held-out line-set CER measured by bench/bench_accuracy.py when it shipped)
+and each ``<version>_history.csv`` there (a run's history.csv, for the curve
+inside a run), and writes a table and bench/curve_cer.png into BENCHMARKS.md
+section 'curve'. The commands of every version are in docs/model_card.md.
+"""
+import json
+import os
+import sys
+
+from harness import write_section
+import numpy as np  # noqa: E402
+
+from utils.plots import read_csv  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PLOT = os.path.join(HERE, 'curve_cer.png')
+
+
+def main(argv=None):
+    folder = (argv or sys.argv[1:] or [os.path.join(HERE, 'curve_runs')])[0]
+    with open(os.path.join(folder, 'versions.json'), encoding='utf-8') as f:
+        versions = json.load(f)
+    table = ['| version | hours added | cumulative hours | steps | lines seen | own validation CER | held-out short CER '
+             '| held-out long CER | machine |', '|---|---|---|---|---|---|---|---|---|']
+    total, points = 0.0, []
+    for v in versions:
+        total += v['hours']
+        points.append((total, v))
+        table.append('| %s | %.2f | %.2f | %s | %s | %.3f | %.3f | %.3f | %s |' % (
+            v['name'], v['hours'], total, format(v['steps'], ','), format(v['lines'], ','), v['val_cer'],
+            v['short_cer'], v['long_cer'], v['machine']))
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4))
+    xs = [x for x, _ in points]
+    ax.plot(xs, [v['short_cer'] for _, v in points], 'o-', label='held-out short lines')
+    ax.plot(xs, [v['long_cer'] for _, v in points], 's-', label='held-out long lines')
+    start = 0.0
+    for x, v in points:
+        path = os.path.join(folder, '%s_history.csv' % v['name'])
+        if os.path.exists(path):
+            h = read_csv(path)
+            ax.plot(start + np.asarray(h['time']) / 3600, h['val_cer'], ':', color='gray',
+                    label='own validation split, inside %s' % v['name'])
+        start = x
+    ax.set_xlabel('CPU-hours of training (2 cores)')
+    ax.set_ylabel('CER')
+    ax.set_yscale('log')
+    ax.grid(True, which='both', alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(PLOT, dpi=100)
+    footer = ['', 'Held-out CER: bench/bench_accuracy.py on the two line sets of `python -m utils.synth.heldout` (text '
+              'and fonts never used in training), measured when each version shipped. Hours: wall-clock training time on '
+              'the 2-core machine of that session (the machine column: v1-v3 computed in bf16 on AVX512-BF16 cores, '
+              'later versions in float32 where the cores have no bf16, at about half the speed). Plot: '
+              '`bench/curve_cer.png`.']
+    print('\n'.join(table + footer))
+    write_section('curve', 'CER against CPU-hours of training, all versions', 'python bench/bench_curve.py',
+                  table + footer)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
