@@ -75,6 +75,11 @@ def parse_args(argv=None):
     a('--dpi', type=int, default=150, help='with --page: resolution PDF pages are rendered at')
     a('--overlay', metavar='PNG', help='with --page: draw the found lines and their text on the page into this PNG '
       '(several pages: _<n> added to the name)')
+    a('--tsv', action='store_true', help='with --page: print each line as confidence<TAB>text (confidence 0..1: the '
+      'mean probability of the characters read)')
+    a('--min-confidence', type=float, default=0.0, help='with --page: lines read with a lower confidence are marked '
+      "with a leading '? ' (or left out with --drop-low) and counted on stderr; 0: off")
+    a('--drop-low', action='store_true', help='with --min-confidence: leave low-confidence lines out of the text')
     a('--verbose', action='store_true', help="show TensorFlow's start-up log lines (hidden by default)")
     return p.parse_args(argv)
 
@@ -189,7 +194,7 @@ def read_pages(args, model_pred, charset, size):
     def recognize_lines(images):
         return recognize_images(model_pred, charset, images, size, args.batch_size, args.beam_width, args.lm)
 
-    records = []
+    records, low = [], 0
     for path, n, gray in pages:
         lines, angle = read_lines(gray, recognize_lines)
         if many:
@@ -197,12 +202,21 @@ def read_pages(args, model_pred, charset, size):
         if not lines:
             print('note: %s page %d: no text lines found' % (path, n), file=sys.stderr)
         for line in lines:
-            print(line.text, flush=True)
+            doubtful = line.confidence < args.min_confidence
+            low += doubtful
+            if doubtful and args.drop_low:
+                continue
+            text = '? ' + line.text if doubtful else line.text
+            print('%.3f\t%s' % (line.confidence, text) if args.tsv else text, flush=True)
         records.append(page_record(path, n, gray, lines, angle))
         if args.overlay:
             draw_overlay(gray, lines, BUNDLED_FONT).save(overlay_path(args.overlay, len(records), many))
     if args.output and records:
         write_text_atomic(args.output, json.dumps({'pages': records}, ensure_ascii=False, indent=1))
+    if args.min_confidence:
+        print('%d of %d lines read with confidence under %g (%s)' % (
+            low, sum(len(r['lines']) for r in records), args.min_confidence,
+            'left out' if args.drop_low else "marked '? '"), file=sys.stderr)
     if failed:
         files = failed + len({p for p, _, _ in pages})
         if files > 1:

@@ -135,6 +135,16 @@ def test_cli_reads_a_page_with_the_shipped_model(tmp_path):
     cer = edit_distance(truth['text'], r.stdout.rstrip('\n')) / len(truth['text'])
     assert cer < 0.07, cer  # measured 0.033 with the shipped v3 (v2: 0.082) on this page's unseen font and text
     assert cv2.imread(overlay).shape[:2] == (record['height'], record['width'])
+    confidences = sorted(line['confidence'] for line in record['lines'])
+    threshold = confidences[2] + 1e-4  # the three least confident lines
+    r = predict(os.path.join(PAGES, 'contract_page1.jpg'), '--tsv', '--min-confidence', str(threshold))
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = [line.split('\t', 1) for line in r.stdout.splitlines()]
+    assert [t.removeprefix('? ') for _, t in rows] == [line['text'] for line in record['lines']]
+    assert sum(t.startswith('? ') for _, t in rows) == 3 and all(0 < float(c) <= 1 for c, _ in rows)
+    assert '3 of %d lines read with confidence under' % len(rows) in r.stderr
+    r = predict(os.path.join(PAGES, 'contract_page1.jpg'), '--min-confidence', str(threshold), '--drop-low')
+    assert len(r.stdout.splitlines()) == len(rows) - 3 and 'left out' in r.stderr
 
 
 def test_cli_bad_pages(tmp_path):
