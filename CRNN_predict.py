@@ -174,7 +174,8 @@ def overlay_path(path, number, many):
 
 def read_pages(args, model_pred, charset, size):
     """--page: each page's text on stdout; notes and errors on stderr; exit status 2 if a file was unreadable."""
-    from crnn_page import PAGE_EXTENSIONS, PageReadError, draw_overlay, page_record, read_lines, read_page
+    from crnn_page import draw_overlay, page_record, read_lines
+    from utils.page_files import PAGE_EXTENSIONS, PageReadError, read_page
     from utils.atomic import write_text_atomic
     from utils.synth.lines import BUNDLED_FONT
     pages, failed = [], 0
@@ -196,7 +197,10 @@ def read_pages(args, model_pred, charset, size):
 
     records, low = [], 0
     for path, n, gray in pages:
-        lines, angle = read_lines(gray, recognize_lines)
+        lines, angle, turn = read_lines(gray, recognize_lines)
+        if turn:
+            print('note: %s page %d: turned by %d degrees to read (the page lay %s)' % (
+                path, n, turn, 'upside down' if turn == 180 else 'on its side'), file=sys.stderr)
         if many:
             print('# %s page %d' % (path, n))
         if not lines:
@@ -208,7 +212,7 @@ def read_pages(args, model_pred, charset, size):
                 continue
             text = '? ' + line.text if doubtful else line.text
             print('%.3f\t%s' % (line.confidence, text) if args.tsv else text, flush=True)
-        records.append(page_record(path, n, gray, lines, angle))
+        records.append(page_record(path, n, gray, lines, angle, turn))
         if args.overlay:
             draw_overlay(gray, lines, BUNDLED_FONT).save(overlay_path(args.overlay, len(records), many))
     if args.output and records:

@@ -4,7 +4,7 @@ page into lines in reading order, and crop each line for the CRNN.
 A classical line finder for clean printed documents (contracts, forms): no
 training, pure functions of numpy images. The stages, each usable alone:
 
-    gray = read_page(path)[0]                # PNG/JPG/TIFF, or PDF pages
+    gray = read_page(path)[0]                # utils.page_files: PNG/JPG/TIFF, or PDF pages
     mask = binarize(gray)                    # ink = 1, uneven background removed
     angle = estimate_skew(mask)              # degrees, within +-5
     lines = find_lines(gray)                 # [PageLine] in reading order
@@ -15,23 +15,16 @@ split at its widest blank gap (column gaps count 1.5x, so columns are read
 before their rows), ruling lines of tables are hard cuts, and a region with no
 gap left is one line.
 """
-import os
-import re
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+
 MAX_SKEW = 5.0
-MAX_PIXELS = 40_000_000  # larger scans are downscaled (an A4 page at 600 dpi has 35 MP)
-DECODE_FACTOR = 4  # an image over 4 x max_pixels is decoded reduced (JPEG) or refused, never decoded whole
-PDF_DPI = 150
-PAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.pdf')
 COLUMN_PREFERENCE = 1.5
-
-
-class PageReadError(ValueError):
-    """A page file that cannot be read: missing, not an image, a PDF without pages."""
+SIDEWAYS_MARGIN = 1.5  # columns this much sharper than rows: the page lies on its side
+UPSIDE_DOWN_CONFIDENCE = 0.8  # a page read with a lower mean line confidence is tried turned by 180 degrees
 
 
 @dataclass
@@ -42,97 +35,6 @@ class PageLine:
     polygon: list  # 4 [x, y] corners in page pixels, clockwise from top-left
     text: str = ''
     confidence: float = 0.0
-
-
-def _downscale(gray, max_pixels, notes):
-    pixels = gray.shape[0] * gray.shape[1]
-    if pixels <= max_pixels:
-        return gray
-    f = (max_pixels / pixels) ** 0.5
-    size = (max(1, int(gray.shape[1] * f)), max(1, int(gray.shape[0] * f)))
-    notes.append('page of %dx%d px downscaled to %dx%d (over %d MP)' % (gray.shape[1], gray.shape[0], size[0],
-                                                                       size[1], max_pixels // 1_000_000))
-    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
-
-
-def read_page(path, dpi=PDF_DPI, max_pixels=MAX_PIXELS, notes=None):
-    """Gray uint8 pages of an image file (one, or each frame of a TIFF) or a
-    PDF (each page rendered at ``dpi``). Pages over ``max_pixels`` are
-    downscaled, with a line added to ``notes``. Raises PageReadError."""
-    notes = [] if notes is None else notes
-    if not os.path.isfile(path):
-        raise PageReadError('%s: no such file' % path)
-    if path.lower().endswith('.pdf'):
-        pages = _read_pdf(path, dpi, max_pixels)
-    else:
-        pages = _read_image(path, max_pixels, notes)
-    return [_downscale(p, max_pixels, notes) for p in pages]
-
-
-def _read_image(path, max_pixels, notes):
-    """Gray pages of an image file, each frame of a multi-page TIFF: alpha
-    laid on white paper (text drawn in the alpha channel reads), 16-bit and
-    CMYK images made 8-bit gray; an image over DECODE_FACTOR x ``max_pixels``
-    is decoded reduced (JPEG, in the DCT) or refused with a PageReadError,
-    never decoded whole."""
-    from PIL import Image, ImageSequence, UnidentifiedImageError
-    bomb_limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # the size is checked here, before decoding
-    try:
-        image = Image.open(path)
-    except (UnidentifiedImageError, OSError):
-        raise PageReadError('%s: not a readable image (PNG, JPG, TIFF, BMP or PDF)' % path) from None
-    finally:
-        Image.MAX_IMAGE_PIXELS = bomb_limit
-    pages = []
-    try:
-        for frame in ImageSequence.Iterator(image):
-            w, h = frame.size
-            if w * h > DECODE_FACTOR * max_pixels:
-                if frame.format != 'JPEG':
-                    raise PageReadError('%s: %dx%d px is too large to read (over %d MP): scale it down first'
-                                        % (path, w, h, DECODE_FACTOR * max_pixels // 1_000_000))
-                f = (max_pixels / (w * h)) ** 0.5
-                frame.draft('L', (int(w * f) + 1, int(h * f) + 1))
-                notes.append('%s: %dx%d px JPEG decoded reduced to %dx%d' % (path, w, h, *frame.size))
-            pages.append(_gray(frame))
-    except (OSError, SyntaxError, ValueError) as e:
-        raise PageReadError('%s: not a readable image (%s)' % (path, e)) from None
-    if not pages:
-        raise PageReadError('%s: the image has no frames' % path)
-    return pages
-
-
-def _gray(frame):
-    """8-bit gray of one PIL frame, transparency composited on white."""
-    from PIL import Image
-    if frame.mode in ('RGBA', 'LA', 'PA') or (frame.mode == 'P' and 'transparency' in frame.info):
-        paper = Image.new('RGBA', frame.size, (255, 255, 255, 255))
-        return np.asarray(Image.alpha_composite(paper, frame.convert('RGBA')).convert('L'))
-    if frame.mode.startswith('I') or frame.mode == 'F':
-        values = np.asarray(frame, dtype=np.float64)
-        top = 65535.0 if values.max() > 255 else 255.0
-        return np.clip(values * (255.0 / top), 0, 255).astype(np.uint8)
-    return np.asarray(frame.convert('L'))
-
-
-def _read_pdf(path, dpi, max_pixels):
-    import pypdfium2 as pdfium
-    try:
-        pdf = pdfium.PdfDocument(path)
-    except pdfium.PdfiumError as e:
-        with open(path, 'rb') as f:
-            head = f.read(1 << 20)
-        if head.startswith(b'%PDF') and re.search(rb'/Type\s*/Pages\b[^>]*/Count\s+0\b', head):
-            raise PageReadError('%s: the PDF has no pages' % path) from None  # PDFium refuses empty page trees
-        raise PageReadError('%s: not a readable PDF (%s)' % (path, e)) from None
-    if len(pdf) == 0:
-        raise PageReadError('%s: the PDF has no pages' % path)
-    pages = []
-    for page in pdf:
-        w, h = page.get_size()  # points, 1/72 inch
-        scale = min(dpi / 72.0, (max_pixels / max(1.0, w * h)) ** 0.5)
-        pages.append(np.asarray(page.render(scale=scale, grayscale=True).to_pil().convert('L')))
-    return pages
 
 
 def binarize(gray, background_kernel=31):
@@ -158,9 +60,15 @@ def estimate_skew(mask, max_angle=MAX_SKEW):
     """Skew of the text lines in degrees (positive: turned counter-clockwise,
     as cv2.getRotationMatrix2D turns): the angle whose row projection of the
     ink is the sharpest, found coarse (0.25 deg) then fine (0.02 deg)."""
+    return skew_and_sharpness(mask, max_angle)[0]
+
+
+def skew_and_sharpness(mask, max_angle=MAX_SKEW):
+    """(estimate_skew's angle, how sharp the row projection is there per ink pixel): rows of text give sharp
+    projections, the same page turned sideways flat ones."""
     ys, xs = np.nonzero(mask)
     if len(xs) < 50:
-        return 0.0
+        return 0.0, 0.0
     if len(xs) > 200_000:
         pick = np.random.default_rng(0).choice(len(xs), 200_000, replace=False)
         xs, ys = xs[pick], ys[pick]
@@ -177,7 +85,27 @@ def estimate_skew(mask, max_angle=MAX_SKEW):
     coarse = np.arange(-max_angle, max_angle + 1e-9, 0.25)
     best = coarse[int(np.argmax([sharpness(a) for a in coarse]))]
     fine = np.arange(best - 0.25, best + 0.25 + 1e-9, 0.02)
-    return float(np.round(fine[int(np.argmax([sharpness(a) for a in fine]))], 2))
+    scores = [sharpness(a) for a in fine]
+    return float(np.round(fine[int(np.argmax(scores))], 2)), max(scores) / len(xs)
+
+
+def is_sideways(gray):
+    """Whether the page's text lines run up or down (scanned at 90 or 270 degrees): its columns project
+    sharper than its rows."""
+    mask = remove_specks(binarize(gray))
+    return skew_and_sharpness(mask.T)[1] > SIDEWAYS_MARGIN * skew_and_sharpness(mask)[1]
+
+
+def turn_polygon(polygon, shape, turns):
+    """A polygon of the image np.rot90(image, turns), in the pixels of the image of ``shape`` (h, w) itself,
+    clockwise from its top-left corner."""
+    h, w = shape[:2]
+    points = [list(map(float, p)) for p in polygon]
+    for k in range(turns % 4, 0, -1):  # undo the quarter turns, last first
+        width_before = w if (k - 1) % 2 == 0 else h
+        points = [[width_before - y, x] for x, y in points]
+    first = min(range(len(points)), key=lambda i: points[i][0] + points[i][1])
+    return [[round(x, 1), round(y, 1)] for x, y in points[first:] + points[:first]]
 
 
 def rotation(shape, angle):
@@ -324,10 +252,10 @@ def match_lines(found, truth, threshold=0.5):
     return (len(used_t) / len(truth) if truth else 1.0), (len(used_f) / len(found) if found else 1.0)
 
 
-def read_lines(gray, recognize, max_skew=MAX_SKEW):
-    """(lines with text and confidence, skew in degrees) of a gray page:
-    find_lines, each line cropped from the deskewed page, then
-    ``recognize(images) -> (texts, confidences)``. Lines read as empty
+def read_upright(gray, recognize, max_skew=MAX_SKEW):
+    """(lines with text and confidence, skew in degrees) of a page whose text
+    runs left to right: find_lines, each line cropped from the deskewed page,
+    then ``recognize(images) -> (texts, confidences)``. Lines read as empty
     (specks, stray marks) are left out."""
     lines, angle = find_lines(gray, max_skew)
     if not lines:
@@ -339,9 +267,34 @@ def read_lines(gray, recognize, max_skew=MAX_SKEW):
     return [line for line in lines if line.text], angle
 
 
-def page_record(source, number, gray, lines, angle):
-    """The JSON record of one page: its size, skew and lines (polygon in page pixels, text, confidence)."""
-    return dict(source=source, page=number, width=int(gray.shape[1]), height=int(gray.shape[0]), skew=angle,
+def mean_confidence(lines):
+    return float(np.mean([line.confidence for line in lines])) if lines else 0.0
+
+
+def read_lines(gray, recognize, max_skew=MAX_SKEW):
+    """(lines, skew in degrees, turn in degrees) of a gray page in any of the
+    four orientations: a page on its side (is_sideways) is turned a quarter,
+    and a page read with a mean confidence under UPSIDE_DOWN_CONFIDENCE is read
+    turned by 180 degrees too, the more confident reading kept. The turn is
+    counter-clockwise, what was done to read the page; polygons stay in the
+    page's own pixels."""
+    turns = 1 if is_sideways(gray) else 0
+    best = read_upright(np.ascontiguousarray(np.rot90(gray, turns)), recognize, max_skew)
+    if mean_confidence(best[0]) < UPSIDE_DOWN_CONFIDENCE:
+        other = read_upright(np.ascontiguousarray(np.rot90(gray, turns + 2)), recognize, max_skew)
+        if mean_confidence(other[0]) > mean_confidence(best[0]):
+            best, turns = other, turns + 2
+    lines, angle = best
+    if turns:
+        for line in lines:
+            line.polygon = turn_polygon(line.polygon, gray.shape, turns)
+    return lines, angle, 90 * turns
+
+
+def page_record(source, number, gray, lines, angle, turn=0):
+    """The JSON record of one page: its size, skew, the turn that made it readable and its lines (polygon in
+    page pixels, text, confidence)."""
+    return dict(source=source, page=number, width=int(gray.shape[1]), height=int(gray.shape[0]), skew=angle, turn=turn,
                 lines=[dict(polygon=line.polygon, text=line.text, confidence=line.confidence) for line in lines])
 
 

@@ -146,7 +146,7 @@ def main(argv=None):
     from utils.synth.page import write_pages
 
     def read(gray):
-        lines, _ = read_lines(gray, lambda images: recognize_images(model_pred, charset, images, size))
+        lines, _, _ = read_lines(gray, lambda images: recognize_images(model_pred, charset, images, size))
         return [line.text for line in lines], [line.polygon for line in lines]
 
     psms = [int(v) for v in args.psm.split(',') if v]

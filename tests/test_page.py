@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from crnn_page import (PageReadError, binarize, estimate_skew, find_lines, match_lines, polygon_iou, read_page,
-                       remove_specks)
+from crnn_page import (binarize, estimate_skew, find_lines, match_lines, polygon_iou, remove_specks)
+from utils.page_files import PageReadError, read_page
 from crnn_utils import edit_distance
 from helpers import ROOT, run_tool
 from utils.synth.lines import find_fonts
@@ -249,3 +249,26 @@ def test_images_as_scanners_and_editors_write_them(tmp_path):
     notes = []
     [gray] = read_page(str(tmp_path / 'big.jpg'), max_pixels=500_000, notes=notes)
     assert gray.shape[0] * gray.shape[1] <= 500_000 and 'decoded reduced' in notes[0]
+
+
+def test_pages_on_their_side_or_upside_down_are_turned_and_read(tmp_path):
+    """The sample page scanned at 90, 180 and 270 degrees: each is turned back (said on stderr and in the JSON),
+    read as well as upright, its line boxes in the turned image's own pixels."""
+    gray = cv2.imread(os.path.join(PAGES, 'contract_page1.jpg'), cv2.IMREAD_GRAYSCALE)
+    truth = json.load(open(os.path.join(PAGES, 'contract_page1.json'), encoding='utf-8'))
+    paths = []
+    for k in (1, 2, 3):
+        paths.append(str(tmp_path / ('turned%d.png' % k)))
+        cv2.imwrite(paths[-1], np.rot90(gray, k))
+    out = str(tmp_path / 'pages.json')
+    r = predict(*paths, '--output', out)
+    assert r.returncode == 0, r.stderr[-2000:]
+    records = json.load(open(out, encoding='utf-8'))['pages']
+    assert [rec['turn'] for rec in records] == [270, 180, 90]
+    assert r.stderr.count('turned by') == 3 and 'upside down' in r.stderr
+    for k, rec in zip((1, 2, 3), records):
+        text = '\n'.join(line['text'] for line in rec['lines'])
+        assert edit_distance(truth['text'], text) / len(truth['text']) < 0.07, k
+        h, w = rec['height'], rec['width']
+        assert (h, w) == np.rot90(gray, k).shape
+        assert all(0 <= x <= w and 0 <= y <= h for line in rec['lines'] for x, y in line['polygon'])

@@ -283,7 +283,7 @@ def write_line_crops(out, count, seed, dpis=(150, 200, 300), scans=0.5, marks=0.
     page rendered at one of ``dpis``, a share ``scans`` of them as simulated
     scans. Returns a summary (lines, pages, true lines not found)."""
     import cv2
-    from crnn_page import read_page
+    from utils.page_files import read_page
     from utils.atomic import write_text_atomic
     json_path = os.path.join(out, json_name)
     if os.path.exists(json_path):

@@ -86,7 +86,7 @@ def write_page(stem, ext, image, lines, settings, quality=None):
 def build_pages(out, plain_pages=8, documents=6):
     """The page sets of --pages in ``out``; returns {set name: page count}."""
     import numpy as np
-    from crnn_page import read_page
+    from utils.page_files import read_page
     from utils.synth.doc import load_truth, page_lines, scan, write_documents
     from utils.synth.page import write_pages
     counts = {'plain': len(write_pages(os.path.join(out, 'plain'), plain_pages, PAGE_SEEDS['plain'], heldout=True,
