@@ -23,6 +23,7 @@ import numpy as np
 
 MAX_SKEW = 5.0
 COLUMN_PREFERENCE = 1.5
+COLUMN_LINES = 4  # a column gap runs down at least this many text lines (justified word gaps line up by chance)
 SIDEWAYS_MARGIN = 1.5  # columns this much sharper than rows: the page lies on its side
 UPSIDE_DOWN_CONFIDENCE = 0.8  # a page read with a lower mean line confidence is tried turned by 180 degrees
 
@@ -173,10 +174,12 @@ def xy_cut(text, h_rules, v_rules, min_column_gap, min_row_gap=1):
         hard_cols = v_rules[y0:y1, x0:x1].sum(axis=0) >= 0.8 * (y1 - y0)
         row_gaps = [g for g in _gaps(rows, hard_rows) if g[2] or g[1] - g[0] >= min_row_gap]
         bands = np.diff([0] + [v for s, e, _ in row_gaps for v in (s, e)] + [len(rows)])[0::2]
-        # in one line, even a big title's, a word gap is no column gap; a taller band is lines of two columns
+        # in one line, even a big title's, a word gap is no column gap; a taller band is lines of two columns;
+        # and a column runs down several lines, or it is the wide word gaps of justified lines lining up
         column_gap = max(min_column_gap, 1.2 * bands.max()) if bands.max() <= 2 * min_column_gap else min_column_gap
+        columns_possible = len(bands) >= COLUMN_LINES or bands.max() > 2 * min_column_gap
         cuts = [(hard, False, (e - s) * COLUMN_PREFERENCE, 'v', s, e) for s, e, hard in _gaps(cols, hard_cols)
-                if hard or e - s >= column_gap]
+                if hard or (columns_possible and e - s >= column_gap)]
         cuts += [(hard, hard, e - s, 'h', s, e) for s, e, hard in row_gaps]  # a table: rows before cells
         if not cuts:
             out.append((x0, y0, x1, y1))

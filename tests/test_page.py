@@ -272,3 +272,20 @@ def test_pages_on_their_side_or_upside_down_are_turned_and_read(tmp_path):
         h, w = rec['height'], rec['width']
         assert (h, w) == np.rot90(gray, k).shape
         assert all(0 <= x <= w and 0 <= y <= h for line in rec['lines'] for x, y in line['polygon'])
+
+
+@pytest.mark.parametrize('seed, columns', [(1, 1), (3, 1), (1, 2), (2, 2), (3, 2)])
+def test_justified_lines_and_spaced_titles_stay_one_line(seed, columns):
+    """Justified paragraphs (wide word gaps that line up down a few lines) and a letter-spaced title, on one-
+    and two-column pages in the bundled font: every line found once, in reading order, the title one line."""
+    from utils.synth.lines import BUNDLED_FONT
+    gray, truth, _ = render_page(seed, [BUNDLED_FONT], read_corpus(HELDOUT_CORPUS), columns=columns, angle=1.0,
+                                 justify=True)
+    lines, _ = find_lines(gray)
+    polygons = [line.polygon for line in lines]
+    recall, precision = match_lines(polygons, [t['polygon'] for t in truth])
+    assert recall >= 0.97 and precision >= 0.97, (recall, precision)
+    order = order_of_matches(polygons, truth)
+    assert order == sorted(order)
+    title = truth[1]
+    assert '  ' in title['text'] and order_of_matches(polygons, [title]).count(0) == 1

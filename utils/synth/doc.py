@@ -35,6 +35,7 @@ TRAINING_FAMILIES = ('NanumMyeongjo', 'NanumGothic', 'Noto Serif CJK KR', 'Noto 
                      'Lexi Gulim', 'NanumBarunGothic')
 TITLES = ('용역 계약서', '물품 공급 계약서', '업무 위탁 계약서', '비밀유지 계약서', '임대차 계약서', '공사 도급 계약서')
 SOFFICE_TIMEOUT = 180
+COLUMN_GAP_PT = 0.8 * 28.35  # under the 1 cm between two columns: a wider gap on a row parts the columns
 DATASET_JSON = 'korean_printed_sentence.json'
 
 NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
@@ -145,6 +146,25 @@ def pdf_lines(pdf):
     return pages
 
 
+def merge_rows(pages, max_gap):
+    """Pieces of one printed line joined: pdftotext cuts a justified line where its word gaps are wide into
+    several 'lines' of one row; consecutive pieces on one row, less than ``max_gap`` points apart, become one."""
+    out = []
+    for w, h, lines in pages:
+        merged = []
+        for text, box in lines:
+            if merged:
+                last_text, last = merged[-1]
+                same_row = abs((box[1] + box[3]) - (last[1] + last[3])) / 2 < 0.5 * (last[3] - last[1])
+                if same_row and 0 <= box[0] - last[2] < max_gap:
+                    merged[-1] = (last_text + ' ' + text, (last[0], min(last[1], box[1]), box[2],
+                                                            max(last[3], box[3])))
+                    continue
+            merged.append((text, box))
+        out.append((w, h, merged))
+    return out
+
+
 def nonspace(text):
     return ''.join(text.split())
 
@@ -243,7 +263,7 @@ def write_documents(out, count, seed, heldout=False, columns=1, clauses_per_doc=
         for stem, pdf in zip(docs, convert([s + '.fodt' for s in docs], out)):
             settings, doc = docs[stem]
             try:
-                pages = check_lines(doc, pdf_lines(pdf), pdf)
+                pages = merge_rows(check_lines(doc, pdf_lines(pdf), pdf), COLUMN_GAP_PT if columns > 1 else 1e9)
             except ValueError as e:
                 if skipped is None:
                     raise

@@ -51,10 +51,27 @@ class PageWriter:
         self.lines.append(dict(text=text, box=[x, self.y, x + right - left, self.y + bottom - top]))
         return bottom - top
 
-    def paragraph(self, text, x, width, font, leading):
-        """Word-wrapped text in a column of ``width`` px."""
-        for row in wrap(text, font, width):
-            self.line(row, x, font)
+    def justified(self, text, x, font, width):
+        """Draw one line at the current y with its word gaps widened to fill ``width`` px."""
+        words = text.split()
+        widths = [font.getlength(w) for w in words]
+        gap = (width - sum(widths)) / max(1, len(words) - 1)
+        left, top, _, bottom = font.getbbox(text)
+        fill, at = int(self.rng.integers(0, 60)), float(x)
+        for word, w in zip(words, widths):
+            self.draw.text((round(at) - font.getbbox(word)[0], self.y - top), word, font=font, fill=fill)
+            at += w + gap
+        right = round(at - gap)
+        self.lines.append(dict(text=text, box=[x, self.y, right, self.y + bottom - top]))
+
+    def paragraph(self, text, x, width, font, leading, justify=False):
+        """Word-wrapped text in a column of ``width`` px; ``justify``: every row but the last spans the column."""
+        rows = wrap(text, font, width)
+        for k, row in enumerate(rows):
+            if justify and k < len(rows) - 1 and ' ' in row:
+                self.justified(row, x, font, width)
+            else:
+                self.line(row, x, font)
             self.y += leading
 
     def table(self, rows, x, width, font, leading):
@@ -134,10 +151,11 @@ def scan(img, rng, angle):
     return np.clip(out, 0, 255).astype(np.uint8), m
 
 
-def render_page(seed, fonts, paragraphs, columns=None, max_angle=3.0, angle=None, table=True):
+def render_page(seed, fonts, paragraphs, columns=None, max_angle=3.0, angle=None, table=True, justify=False):
     """(gray page, ground-truth lines in reading order, settings) for ``seed``;
     rotated by ``angle`` degrees, or a random angle within ``max_angle``;
-    ``table``: a ruled table under the clauses of a one-column page."""
+    ``table``: a ruled table under the clauses of a one-column page;
+    ``justify``: justified paragraphs and a letter-spaced title."""
     from faker import Faker
     rng, nprng = random.Random(seed), np.random.default_rng(seed)
     fake = Faker('ko_KR')
@@ -151,10 +169,11 @@ def render_page(seed, fonts, paragraphs, columns=None, max_angle=3.0, angle=None
     small, body, big = w.font(0.75), w.font(), w.font(1.5)
     w.line('계약번호 %d-%04d' % (rng.randint(2020, 2030), rng.randint(1, 9999)), MARGIN[0], small, 'right', text_w)
     w.y += 2 * leading
-    w.line(rng.choice(TITLES), MARGIN[0], big, 'center', text_w)
+    title = rng.choice(TITLES)
+    w.line('  '.join(title.replace(' ', '')) if justify else title, MARGIN[0], big, 'center', text_w)
     w.y += 2 * leading
     w.paragraph('%s(이하 "갑"이라 한다)과 %s(이하 "을"이라 한다)은 다음과 같이 계약을 체결한다.'
-                % (fake.company(), fake.name()), MARGIN[0], text_w, body, leading)
+                % (fake.company(), fake.name()), MARGIN[0], text_w, body, leading, justify)
     w.y += leading // 2
     bottom = PAGE[1] - MARGIN[1] - 2 * leading
     gutter = 2 * size + 20
@@ -169,7 +188,7 @@ def render_page(seed, fonts, paragraphs, columns=None, max_angle=3.0, angle=None
                 break
             w.line(heading, x, body)
             w.y += leading
-            w.paragraph(text, x, col_w, body, leading)
+            w.paragraph(text, x, col_w, body, leading, justify)
             w.y += leading // 3
     if columns == 1 and table:
         w.y += leading // 2
