@@ -80,6 +80,8 @@ def parse_args(argv=None):
     a('--min-confidence', type=float, default=0.0, help='with --page: lines read with a lower confidence are marked '
       "with a leading '? ' (or left out with --drop-low) and counted on stderr; 0: off")
     a('--drop-low', action='store_true', help='with --min-confidence: leave low-confidence lines out of the text')
+    a('--out-dir', metavar='DIR', help='with --page: read the files and folders (and their subfolders) into DIR, one '
+      '.txt and one .json per page; files already read there are skipped on a rerun')
     a('--verbose', action='store_true', help="show TensorFlow's start-up log lines (hidden by default)")
     return p.parse_args(argv)
 
@@ -172,12 +174,41 @@ def overlay_path(path, number, many):
     return '%s_%d%s' % (stem, number, ext or '.png') if many else path
 
 
+def page_files_under(inputs, extensions):
+    """[(path, the folder it was found under or None)] of the page files named or inside named folders (all
+    levels), sorted."""
+    out = []
+    for item in inputs:
+        if os.path.isdir(item):
+            found = sorted((os.path.join(d, f), item) for d, _, names in os.walk(item) for f in names
+                           if f.lower().endswith(extensions))
+            if not found:
+                raise ValueError('no pages (%s) in folder %s' % ('/'.join(extensions), item))
+            out += found
+        elif os.path.isfile(item):
+            out.append((item, None))
+        else:
+            raise ValueError('%s: no such file or folder' % item)
+    return out
+
+
 def read_pages(args, model_pred, charset, size):
-    """--page: each page's text on stdout; notes and errors on stderr; exit status 2 if a file was unreadable."""
+    """--page: each page's text on stdout (or with --out-dir, files per page);
+    notes and errors on stderr; exit status 2 if a file was unreadable."""
     from crnn_page import draw_overlay, page_record, read_lines
     from utils.page_files import PAGE_EXTENSIONS, PageReadError, read_page
     from utils.atomic import write_text_atomic
     from utils.synth.lines import BUNDLED_FONT
+
+    def recognize_lines(images):
+        return recognize_images(model_pred, charset, images, size, args.batch_size, args.beam_width, args.lm)
+
+    if args.out_dir:
+        from utils.page_batch import read_to_folder
+        done = read_to_folder(page_files_under(args.inputs, PAGE_EXTENSIONS), args.out_dir,
+                              lambda path: read_page(path, args.dpi), lambda gray: read_lines(gray, recognize_lines),
+                              args.min_confidence)
+        return 2 if done['failed'] else 0
     pages, failed = [], 0
     for path in list_images(args.inputs, PAGE_EXTENSIONS):
         notes = []
@@ -191,10 +222,6 @@ def read_pages(args, model_pred, charset, size):
             print('note: %s: %s' % (path, note), file=sys.stderr)
         pages += [(path, n, gray) for n, gray in enumerate(grays, 1)]
     many = len(pages) > 1
-
-    def recognize_lines(images):
-        return recognize_images(model_pred, charset, images, size, args.batch_size, args.beam_width, args.lm)
-
     records, low = [], 0
     for path, n, gray in pages:
         lines, angle, turn = read_lines(gray, recognize_lines)

@@ -289,3 +289,31 @@ def test_justified_lines_and_spaced_titles_stay_one_line(seed, columns):
     assert order == sorted(order)
     title = truth[1]
     assert '  ' in title['text'] and order_of_matches(polygons, [title]).count(0) == 1
+
+
+def test_folders_of_pages_into_an_out_dir_and_a_rerun_skips_what_is_done(tmp_path):
+    """--out-dir over a folder tree: one .txt and .json per page (every page of a multi-page TIFF), a bad file
+    named and the rest read (exit 2), a summary line; run again, everything already read is skipped."""
+    from PIL import Image, ImageDraw, ImageFont
+    font = ImageFont.truetype(os.path.join(ROOT, 'NanumBarunGothic.ttf'), 30)
+
+    def page(text):
+        img = Image.new('L', (700, 160), 255)
+        ImageDraw.Draw(img).text((30, 40), text, font=font, fill=0)
+        return img
+    scans = tmp_path / 'scans'
+    (scans / 'sub').mkdir(parents=True)
+    page('계약기간은 1년으로 한다').save(scans / 'a.png')
+    page('갑은 을에게 지급한다').save(scans / 'sub' / 'b.tif', save_all=True, append_images=[page('제3조 목적')])
+    (scans / 'broken.jpg').write_bytes(b'not a jpeg')
+    out = tmp_path / 'out'
+    r = predict(str(scans), '--out-dir', str(out))
+    assert r.returncode == 2 and 'broken.jpg' in r.stderr, r.stderr[-2000:]
+    assert sorted(os.listdir(out)) == ['a.p1.json', 'a.p1.txt', 'sub__b.p1.json', 'sub__b.p1.txt', 'sub__b.p2.json',
+                                       'sub__b.p2.txt']
+    assert 'read 3 pages (3 lines) of 2 files' in r.stderr and '1 unreadable' in r.stderr
+    record = json.load(open(out / 'sub__b.p2.json', encoding='utf-8'))
+    assert record['pages_in_file'] == 2 and record['page'] == 2
+    assert (out / 'sub__b.p2.txt').read_text(encoding='utf-8') == record['lines'][0]['text'] + '\n'
+    r = predict(str(scans), '--out-dir', str(out))
+    assert 'read 0 pages (0 lines) of 0 files' in r.stderr and '2 files already read skipped' in r.stderr
