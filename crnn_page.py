@@ -15,7 +15,7 @@ split at its widest blank gap (column gaps count 1.5x, so columns are read
 before their rows), ruling lines of tables are hard cuts, and a region with no
 gap left is one line.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -36,6 +36,11 @@ class PageLine:
     polygon: list  # 4 [x, y] corners in page pixels, clockwise from top-left
     text: str = ''
     confidence: float = 0.0
+    row: int = -1  # the table row the line is a cell of (ruling lines between cells); -1: not in a table
+    cells: list = field(default_factory=list)  # a table row's cells (PageLine), left to right
+
+
+CELL_SEPARATOR = ' | '  # between the cells of a table row read as one line
 
 
 def binarize(gray, background_kernel=31):
@@ -152,15 +157,16 @@ def _gaps(profile, hard):
 
 
 def xy_cut(text, h_rules, v_rules, min_column_gap, min_row_gap=1):
-    """Boxes (x0, y0, x1, y1) of the text's lines in reading order: regions cut
+    """Boxes (x0, y0, x1, y1, row) of the text's lines in reading order (row: the
+    table row the box is a cell of, counted from 0, or -1): regions cut
     at hard gaps (a ruling line across the region; rows before columns, as a
     table is read) first, else at the widest
     gap, column gaps weighted 1.5x. A column gap is at least ``min_column_gap``
     wide and, in a band no taller than a line, 1.2x its height; a row gap at least
     ``min_row_gap`` high (narrower ones part a syllable from its final consonant)."""
-    out, stack = [], [(0, 0, text.shape[1], text.shape[0])]
+    out, stack, rows_cut = [], [(0, 0, text.shape[1], text.shape[0], -1)], 0
     while stack:
-        x0, y0, x1, y1 = stack.pop()
+        x0, y0, x1, y1, row = stack.pop()
         sub = text[y0:y1, x0:x1]
         rows, cols = sub.any(axis=1), sub.any(axis=0)
         if not rows.any():
@@ -182,13 +188,15 @@ def xy_cut(text, h_rules, v_rules, min_column_gap, min_row_gap=1):
                 if hard or (columns_possible and e - s >= column_gap)]
         cuts += [(hard, hard, e - s, 'h', s, e) for s, e, hard in row_gaps]  # a table: rows before cells
         if not cuts:
-            out.append((x0, y0, x1, y1))
+            out.append((x0, y0, x1, y1, row))
             continue
-        _, _, _, axis, s, e = max(cuts)
+        hard, _, _, axis, s, e = max(cuts)
         if axis == 'h':
-            first, second = (x0, y0, x1, y0 + s), (x0, y0 + e, x1, y1)
+            first, second = (x0, y0, x1, y0 + s, row), (x0, y0 + e, x1, y1, row)
         else:
-            first, second = (x0, y0, x0 + s, y1), (x0 + e, y0, x1, y1)
+            if hard and row < 0:  # the cells of one table row, apart by ruling lines
+                row, rows_cut = rows_cut, rows_cut + 1
+            first, second = (x0, y0, x0 + s, y1, row), (x0 + e, y0, x1, y1, row)
         stack += [second, first]  # the first (top or left) part is read first
     return out
 
@@ -217,9 +225,9 @@ def find_lines(gray, max_skew=MAX_SKEW):
     inverse = cv2.invertAffineTransform(rotation(gray.shape, angle))
     pad = max(2, int(0.15 * height))
     lines = []
-    for x0, y0, x1, y1 in boxes:
+    for x0, y0, x1, y1, row in boxes:
         padded = (max(0, x0 - pad), max(0, y0 - pad), min(gray.shape[1], x1 + pad), min(gray.shape[0], y1 + pad))
-        lines.append(PageLine(box=padded, polygon=box_polygon(padded, inverse)))
+        lines.append(PageLine(box=padded, polygon=box_polygon(padded, inverse), row=row))
     return lines, angle
 
 
@@ -267,7 +275,27 @@ def read_upright(gray, recognize, max_skew=MAX_SKEW):
     texts, confidences = recognize([crop_line(upright, line) for line in lines])
     for line, text, confidence in zip(lines, texts, confidences):
         line.text, line.confidence = text.strip(), round(float(confidence), 4)
-    return [line for line in lines if line.text], angle
+    return join_table_rows([line for line in lines if line.text]), angle
+
+
+def join_table_rows(lines):
+    """The cells of each table row as one line: texts joined by CELL_SEPARATOR in reading order, the box
+    around them all, the mean confidence; the cells kept in ``cells``."""
+    out = []
+    for line in lines:
+        if line.row >= 0 and out and out[-1].row == line.row:
+            row = out[-1]
+            if not row.cells:
+                row.cells = [PageLine(row.box, row.polygon, row.text, row.confidence, row.row)]
+            row.cells.append(line)
+            row.text = CELL_SEPARATOR.join(c.text for c in row.cells)
+            row.confidence = round(float(np.mean([c.confidence for c in row.cells])), 4)
+            first, last = row.cells[0].polygon, line.polygon  # corners clockwise from the top-left
+            row.polygon = [first[0], last[1], last[2], first[3]]
+            row.box = tuple(f(a, b) for f, a, b in zip((min, min, max, max), row.box, line.box))
+        else:
+            out.append(line)
+    return out
 
 
 def mean_confidence(lines):
@@ -290,7 +318,8 @@ def read_lines(gray, recognize, max_skew=MAX_SKEW):
     lines, angle = best
     if turns:
         for line in lines:
-            line.polygon = turn_polygon(line.polygon, gray.shape, turns)
+            for part in [line] + line.cells:
+                part.polygon = turn_polygon(part.polygon, gray.shape, turns)
     return lines, angle, 90 * turns
 
 
@@ -298,7 +327,15 @@ def page_record(source, number, gray, lines, angle, turn=0):
     """The JSON record of one page: its size, skew, the turn that made it readable and its lines (polygon in
     page pixels, text, confidence)."""
     return dict(source=source, page=number, width=int(gray.shape[1]), height=int(gray.shape[0]), skew=angle, turn=turn,
-                lines=[dict(polygon=line.polygon, text=line.text, confidence=line.confidence) for line in lines])
+                lines=[line_record(line) for line in lines])
+
+
+def line_record(line):
+    """A line's JSON: polygon, text, confidence, and a table row's cells."""
+    out = dict(polygon=line.polygon, text=line.text, confidence=line.confidence)
+    if line.cells:
+        out['cells'] = [line_record(cell) for cell in line.cells]
+    return out
 
 
 def draw_overlay(gray, lines, font_path, color=(220, 0, 0)):

@@ -137,6 +137,7 @@ def main(argv=None):
     p.add_argument('--sets', help='folder of page sets (utils/synth/heldout.py --pages --out)')
     p.add_argument('--psm', default='6,3', help='Tesseract page segmentation modes to run (comma list)')
     add_model_args(p)
+    p.add_argument('--lm', action='store_true', help='decode with the language model (CRNN_predict.py --lm)')
     p.add_argument('--no-tesseract', action='store_true', help='only this project\'s reader')
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)
@@ -146,8 +147,11 @@ def main(argv=None):
     from utils.synth.page import write_pages
 
     def read(gray):
-        lines, _, _ = read_lines(gray, lambda images: recognize_images(model_pred, charset, images, size))
-        return [line.text for line in lines], [line.polygon for line in lines]
+        """Texts and boxes of the page's lines, a table row's cells each on its own as the truth has them."""
+        lines, _, _ = read_lines(gray, lambda images: recognize_images(model_pred, charset, images, size,
+                                                                      lm=args.lm))
+        parts = [cell for line in lines for cell in (line.cells or [line])]
+        return [p.text for p in parts], [p.polygon for p in parts]
 
     psms = [int(v) for v in args.psm.split(',') if v]
     readers = ['crnn'] + ([] if args.no_tesseract or not shutil.which('tesseract') else ['psm%d' % v for v in psms])
