@@ -96,6 +96,8 @@ def _read_pdf(path, dpi, max_pixels):
             head = f.read(1 << 20)
         if head.startswith(b'%PDF') and re.search(rb'/Type\s*/Pages\b[^>]*/Count\s+0\b', head):
             raise PageReadError('%s: the PDF has no pages' % path) from None  # PDFium refuses empty page trees
+        if 'password' in str(e).lower():
+            raise PageReadError('%s: the PDF is encrypted (it needs a password): decrypt it first' % path) from None
         raise PageReadError('%s: not a readable PDF (%s)' % (path, e)) from None
     if len(pdf) == 0:
         raise PageReadError('%s: the PDF has no pages' % path)
