@@ -82,6 +82,9 @@ def parse_args(argv=None):
     a('--drop-low', action='store_true', help='with --min-confidence: leave low-confidence lines out of the text')
     a('--out-dir', metavar='DIR', help='with --page: read the files and folders (and their subfolders) into DIR, one '
       '.txt and one .json per page; files already read there are skipped on a rerun')
+    a('--engine', choices=['auto', 'onnx', 'keras'], default='auto', help='onnx: ONNX Runtime, without importing '
+      'TensorFlow (the graph is exported once per weights file and cached in ~/.cache/ocr_crnn); keras: the Keras '
+      'model (with --precision); auto: onnx for models of any width, keras for a fixed-width run')
     a('--verbose', action='store_true', help="show TensorFlow's start-up log lines (hidden by default)")
     return p.parse_args(argv)
 
@@ -279,22 +282,28 @@ def evaluation_set(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    from utils.cli import import_keras
-    import_keras(args.verbose)
     if not args.inputs and not args.data_dir and not args.export:
         raise ValueError('give image files/folders, --data-dir to evaluate, or --export DIR')
     from crnn_utils import recognition_metrics
-    from utils.weights.load import load_recognizer
-    from utils.train.precision import choose_precision
-    precision = 'float32' if args.export else choose_precision(args.precision)[0]
-    model_pred, charset, size = load_recognizer(args.run, args.weights, args.charset, args.width, args.height,
-                                                precision=precision)
+    from utils.cli import import_keras
+    if args.verbose or args.export or args.engine == 'keras' or args.beam_width:
+        import_keras(args.verbose)  # quietly, before anything else imports TensorFlow
     if args.export:
         from utils.weights.export import export_recognizer
+        from utils.weights.load import load_recognizer
+        model_pred, charset, size = load_recognizer(args.run, args.weights, args.charset, args.width, args.height)
         for kind, path in export_recognizer(model_pred, charset, args.export, args.formats.split(','),
                                             args.name).items():
             print('%s\t%s' % (kind, path))
         return 0
+    from utils.weights.engine import load_engine
+
+    def precision():
+        from utils.train.precision import choose_precision
+        return choose_precision(args.precision)[0]
+    model_pred, charset, size, _ = load_engine(args.engine, args.run, args.weights, args.charset, args.width,
+                                               args.height, precision=precision,
+                                               log=lambda s: print('note: %s' % s, file=sys.stderr, flush=True))
     if args.page:
         return read_pages(args, model_pred, charset, size)
     failed = []

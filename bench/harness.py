@@ -36,16 +36,19 @@ def add_model_args(p):
     p.add_argument('--weights', help='weights file (with --charset)')
     p.add_argument('--charset', help='charset file of --weights')
     p.add_argument('--precision', default='auto', help='as CRNN_predict.py --precision')
+    p.add_argument('--engine', default='auto', help='as CRNN_predict.py --engine')
 
 
 def load_model(args):
-    """(model_pred, charset, input size, name) of add_model_args' arguments."""
+    """(model with predict_on_batch, charset, input size, name) of add_model_args' arguments."""
     quiet_keras()
     from utils.train.precision import choose_precision
-    from utils.weights.load import SHIPPED_WEIGHTS, load_recognizer
-    model_pred, charset, size = load_recognizer(args.run, args.weights, args.charset,
-                                                precision=choose_precision(args.precision)[0])
-    return model_pred, charset, size, args.run or args.weights or 'shipped ' + os.path.basename(SHIPPED_WEIGHTS)
+    from utils.weights.engine import load_engine
+    from utils.weights.load import SHIPPED_WEIGHTS
+    model, charset, size, engine = load_engine(args.engine, args.run, args.weights, args.charset,
+                                               precision=lambda: choose_precision(args.precision)[0])
+    name = args.run or args.weights or 'shipped ' + os.path.basename(SHIPPED_WEIGHTS)
+    return model, charset, size, '%s (%s)' % (name, 'ONNX Runtime' if engine == 'onnx' else 'Keras')
 
 
 def tesseract_env():

@@ -14,7 +14,7 @@ import h5py
 import numpy as np
 import pytest
 
-from helpers import ROOT
+from helpers import ROOT, run_tool
 from crnn_gt import GTUtility
 from crnn_utils import general_charset, load_charset, recognition_metrics
 from utils.weights.load import SHIPPED_CHARSET, SHIPPED_WEIGHTS, charset_for_weights
@@ -71,3 +71,20 @@ def test_keras2_loads_the_shipped_weights():
     assert out.returncode == 0, out.stderr[-2000:]
     line = out.stdout.strip().splitlines()[-1]
     assert "weights [\"<dtype: 'float32'>\"]" in line and float(line.rsplit(' ', 1)[1]) < 1e-4
+
+
+def test_onnx_engine_starts_without_tensorflow_and_reads_what_keras_reads(tmp_path):
+    """The default engine: the shipped model's graph built once into the cache, then a run that cannot import
+    TensorFlow reads the held-out lines exactly as the Keras model does."""
+    cache = str(tmp_path / 'cache')
+    first = run_tool('CRNN_predict.py', os.path.join(LINES, 'printed'), env={'OCR_CRNN_CACHE': cache})
+    assert first.returncode == 0 and 'building the ONNX graph' in first.stderr, first.stderr[-2000:]
+    blocked = ("import runpy, sys; sys.modules['tensorflow'] = None; sys.argv = sys.argv[1:]; "
+               "runpy.run_path(sys.argv[0], run_name='__main__')")
+    again = subprocess.run([sys.executable, '-c', blocked, 'CRNN_predict.py', os.path.join(LINES, 'printed')],
+                           cwd=ROOT, capture_output=True, text=True, timeout=300,
+                           env=dict(os.environ, OCR_CRNN_CACHE=cache))
+    assert again.returncode == 0 and 'building' not in again.stderr, again.stderr[-2000:]
+    keras = run_tool('CRNN_predict.py', '--engine', 'keras', '--precision', 'float32', os.path.join(LINES, 'printed'))
+    assert keras.returncode == 0, keras.stderr[-2000:]
+    assert again.stdout == first.stdout == keras.stdout and len(again.stdout.splitlines()) == 16

@@ -3,11 +3,9 @@ file with its charset, and transfer learning with a grown classifier."""
 
 import os
 
-import keras
 import numpy as np
 
 from utils.train.run import latest_weights, load_arguments, run_input_width
-from utils.weights.h5 import load_weights_h5, read_weights_h5
 
 def extend_classifier(model, path, old_classes, layer='dense1', seed=0):
     """Load the classifier of ``path``, trained on ``old_classes`` classes
@@ -15,6 +13,8 @@ def extend_classifier(model, path, old_classes, layer='dense1', seed=0):
     characters' and the blank's weights are copied unchanged, and each new
     class starts like an average old one (random kernel column with the old
     columns' spread, the old characters' mean bias)."""
+    import keras
+    from utils.weights.h5 import read_weights_h5
     stored = read_weights_h5(path).get(layer)
     target = model.get_layer(layer)
     kernel, bias = (keras.ops.convert_to_numpy(w) for w in target.weights)
@@ -37,6 +37,7 @@ def load_initial_weights(model, path, log=print, old_classes=None):
     """Start from ``path`` (transfer learning): every layer whose shapes match is
     loaded; a classifier of another charset size is skipped, and said so, or,
     given ``old_classes`` (the charset was extended), extended."""
+    from utils.weights.h5 import load_weights_h5
     skipped = load_weights_h5(model, path, skip_mismatch=True)
     if old_classes and 'dense1' in skipped:
         extend_classifier(model, path, old_classes)
@@ -83,14 +84,11 @@ def grown_from(weights, charset):
     return len(old) if len(old) < len(charset) and charset.startswith(old[:-1]) else None
 
 
-def load_recognizer(run_dir=None, weights=None, charset=None, width=None, height=32, rnn='lstm', precision='float32'):
-    """(model_pred, charset, (width, height)) from a run folder, a weights file
-    and a charset file, or, given neither, the shipped model. ``width``: 0 or
-    None for lines of any width (width None in the result); a run's args.json
-    gives its own width unless ``width`` is given. ``precision``: the Keras
-    dtype policy the model computes in (the classifier stays float32)."""
-    import keras
-    from crnn_model import CRNN
+def model_files(run_dir=None, weights=None, charset=None, width=None, height=32, rnn='lstm'):
+    """(weights file, charset, width, height, head) of a run folder, a weights
+    file and a charset file, or, given neither, the shipped model, without
+    Keras. ``width``: 0 or None for lines of any width (None in the result); a
+    run's args.json gives its own width, height and head unless ``width`` is given."""
     from crnn_utils import load_charset
     if run_dir:
         if os.path.exists(os.path.join(run_dir, 'args.json')):
@@ -105,8 +103,17 @@ def load_recognizer(run_dir=None, weights=None, charset=None, width=None, height
             raise ValueError('the shipped model %s is missing; give --run, or --weights and --charset' % weights)
     if not (weights and charset):
         raise ValueError('give a run folder, or both a weights file and a charset file')
-    charset = load_charset(charset)
-    width = width or None
+    return weights, load_charset(charset), width or None, height, rnn
+
+
+def load_recognizer(run_dir=None, weights=None, charset=None, width=None, height=32, rnn='lstm', precision='float32'):
+    """(model_pred, charset, (width, height)) of model_files' model, built in
+    Keras. ``precision``: the Keras dtype policy the model computes in (the
+    classifier stays float32)."""
+    import keras
+    from crnn_model import CRNN
+    from utils.weights.h5 import load_weights_h5
+    weights, charset, width, height, rnn = model_files(run_dir, weights, charset, width, height, rnn)
     previous = keras.mixed_precision.global_policy().name
     keras.mixed_precision.set_global_policy(precision)
     try:

@@ -1,0 +1,90 @@
+"""Recognition without TensorFlow: the prediction model as an ONNX graph run by
+ONNX Runtime, which starts in a fraction of TensorFlow's import time.
+
+The graph of a weights file is exported once (that needs Keras, TensorFlow and
+tf2onnx) into a cache named by the file's checksum, then every later run loads
+it with numpy, OpenCV and ONNX Runtime alone. Inputs are what the Keras model
+takes: (lines, width, 32, 1) float 0..255, any width; outputs softmax (lines,
+time steps, classes).
+"""
+import hashlib
+import os
+
+import numpy as np
+
+CACHE = os.path.join(os.environ.get('OCR_CRNN_CACHE') or os.path.join(os.path.expanduser('~'), '.cache', 'ocr_crnn'),
+                     'onnx')
+ENGINES = ('auto', 'onnx', 'keras')
+
+
+def onnx_path(weights, height=32, head='lstm', cache=CACHE):
+    """Where the ONNX graph of ``weights`` is cached (by the file's checksum, height and head)."""
+    digest = hashlib.sha1()
+    with open(weights, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return os.path.join(cache, '%s-h%d-%s.onnx' % (digest.hexdigest()[:20], height, head))
+
+
+def build_onnx(weights, charset, path, height=32, head='lstm'):
+    """Export the any-width prediction model of ``weights`` to ``path`` (atomically)."""
+    import tempfile
+    from utils.cli import import_keras
+    import_keras()
+    from crnn_model import CRNN
+    from utils.atomic import atomic_write
+    from utils.weights.export import export_recognizer
+    from utils.weights.h5 import load_weights_h5
+    model_pred = CRNN((None, height, 1), len(charset), prediction_only=True, head=head)
+    load_weights_h5(model_pred, weights)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(path)) as tmp:
+        exported = export_recognizer(model_pred, charset, tmp, ['onnx'])['onnx']
+        with atomic_write(path) as out:
+            os.replace(exported, out)
+    return path
+
+
+class OnnxRecognizer:
+    """The CRNN's prediction model in ONNX Runtime, with Keras' ``predict_on_batch`` (so the line and page code
+    takes either); ``threads``: ONNX Runtime's intra-op threads (default: one per core)."""
+
+    def __init__(self, path, threads=None):
+        import onnxruntime as ort
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+        self.input = self.session.get_inputs()[0].name
+        self.path = path
+
+    def predict_on_batch(self, images):
+        return self.session.run(None, {self.input: np.asarray(images, np.float32)})[0]
+
+
+def load_engine(engine='auto', run_dir=None, weights=None, charset=None, width=None, height=32, rnn='lstm',
+                precision='float32', cache=CACHE, log=None):
+    """(model with predict_on_batch, charset, (width, height), the engine used).
+    'onnx': ONNX Runtime, the graph built into ``cache`` on first use; 'keras': the Keras model in
+    ``precision`` (a policy name, or a function giving one); 'auto': ONNX Runtime for models of any width (the Keras model for a fixed-width run)."""
+    from utils.weights.load import load_recognizer, model_files
+    if engine not in ENGINES:
+        raise ValueError('unknown engine %r (%s)' % (engine, ', '.join(ENGINES)))
+    files, alphabet, width, height, rnn = model_files(run_dir, weights, charset, width, height, rnn)
+    if engine == 'auto':
+        engine = 'keras' if width else 'onnx'
+    if engine == 'onnx':
+        if width:
+            raise ValueError('--engine onnx reads lines at their own width; leave out --width (this run trained at '
+                             '%d px: give --engine keras)' % width)
+        path = onnx_path(files, height, rnn, cache)
+        if not os.path.exists(path):
+            if log:
+                log('building the ONNX graph of %s once (cached in %s)' % (files, path))
+            build_onnx(files, alphabet, path, height, rnn)
+        return OnnxRecognizer(path), alphabet, (None, height), 'onnx'
+    from utils.cli import import_keras
+    import_keras()
+    model, alphabet, size = load_recognizer(run_dir, weights, charset, width, height, rnn,
+                                            precision() if callable(precision) else precision)
+    return model, alphabet, size, 'keras'
