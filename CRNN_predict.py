@@ -73,8 +73,8 @@ def parse_args(argv=None):
     a('--page', action='store_true', help='the inputs are pages (PNG/JPG/TIFF/PDF): find their text lines and '
       'print each page as text')
     a('--dpi', type=int, default=150, help='with --page: resolution PDF pages are rendered at')
-    a('--overlay', metavar='PNG', help='with --page: draw the found lines and their text on the page into this PNG '
-      '(several pages: _<n> added to the name)')
+    a('--overlay', metavar='PNG', help='with --page: the page with its line boxes and, beside it, the text read in '
+      'each, into this PNG (several pages: _<n> added to the name)')
     a('--tsv', action='store_true', help='with --page: print each line as confidence<TAB>text (confidence 0..1: the '
       'mean probability of the characters read)')
     a('--min-confidence', type=float, default=0.0, help='with --page: lines read with a lower confidence are marked '

@@ -46,7 +46,8 @@ def parse_args(argv=None):
     g('--mix-image-dir', default='printed', help='image folder of the --mix data')
     g('--workers', type=int, help='threads decoding images (default: one per core)')
     g = p.add_argument_group('model').add_argument
-    g('--width', default='256', help="input width in pixels, or 'auto' (fits 95%% of the lines unsqueezed)")
+    g('--width', help="input width in pixels, or 'auto' (fits 95%% of the lines unsqueezed); default: 256, the "
+      "original's (not with --buckets, which set the widths)")
     g('--height', type=int, default=32, help='input height in pixels (the CRNN needs 32)')
     g('--buckets', help='comma list of input widths, e.g. 128,192,256,320,384,512,768: each batch holds lines of '
       'one width bucket (long lines unsqueezed, short ones cheap); replaces --width')
@@ -210,7 +211,10 @@ def main(argv=None):
     buckets = sorted(int(w) for w in comma_list(args.buckets)) if args.buckets else None
     if buckets and strategy is not None:
         raise ValueError('--buckets works on one device; leave out --strategy or --buckets')
-    width = buckets[-1] if buckets else gt_util.input_width(args.height) if args.width == 'auto' else int(args.width)
+    if buckets and args.width and not args.resume:
+        raise ValueError('--width %s and --buckets: the buckets set the input widths, give one of the two' % args.width)
+    width = (buckets[-1] if buckets else gt_util.input_width(args.height) if args.width == 'auto'
+             else int(args.width or 256))
     print('input %s; train %d, validation %d lines' % (
         'width buckets %s x %d' % (','.join(map(str, buckets)), args.height) if buckets else
         '%dx%d' % (width, args.height), gt_util_train.num_samples, gt_util_val.num_samples))

@@ -339,14 +339,19 @@ def line_record(line):
 
 
 def draw_overlay(gray, lines, font_path, color=(220, 0, 0)):
-    """An RGB picture of the page with each line's box and recognized text, for a person to check."""
+    """An RGB picture for a person to check a reading: the page with each line's box on the left, and on the
+    right, at each line's height and about its size, the text read there (low-confidence lines in red)."""
     from PIL import Image, ImageDraw, ImageFont
-    img = Image.fromarray(gray).convert('RGB')
+    h, w = gray.shape[:2]
+    img = Image.new('RGB', (2 * w, h), (255, 255, 255))
+    img.paste(Image.fromarray(gray).convert('RGB'), (0, 0))
     draw = ImageDraw.Draw(img)
     for line in lines:
         poly = [tuple(p) for p in line.polygon]
         draw.polygon(poly, outline=color)
-        size = max(10, int(0.45 * (poly[3][1] - poly[0][1])))
-        font = ImageFont.truetype(font_path, size)
-        draw.text((poly[0][0], poly[0][1] - size - 2), line.text, font=font, fill=(0, 60, 220))
+        top, bottom = min(p[1] for p in poly), max(p[1] for p in poly)
+        font = ImageFont.truetype(font_path, max(10, int(0.7 * (bottom - top))))
+        x = w + max(0.0, min(p[0] for p in poly))
+        fill = (0, 60, 220) if line.confidence >= 0.8 else (220, 0, 0)
+        draw.text((x, top), line.text, font=font, fill=fill)
     return img
