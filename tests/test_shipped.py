@@ -88,3 +88,21 @@ def test_onnx_engine_starts_without_tensorflow_and_reads_what_keras_reads(tmp_pa
     keras = run_tool('CRNN_predict.py', '--engine', 'keras', '--precision', 'float32', os.path.join(LINES, 'printed'))
     assert keras.returncode == 0, keras.stderr[-2000:]
     assert again.stdout == first.stdout == keras.stdout and len(again.stdout.splitlines()) == 16
+
+
+def test_the_readme_onnx_snippet_runs_as_written_without_tensorflow(tmp_path):
+    """README: export once, then the snippet (ONNX Runtime, no TensorFlow) reads the bundled line as
+    CRNN_predict.py does."""
+    import re
+    import shutil
+    readme = open(os.path.join(ROOT, 'README.md'), encoding='utf-8').read()
+    [snippet] = re.findall(r'```python\n(import json, cv2.*?)```', readme, re.S)
+    export = run_tool('CRNN_predict.py', '--export', tmp_path / 'exported', '--formats', 'onnx')
+    assert export.returncode == 0, export.stderr[-2000:]
+    (tmp_path / 'printed').mkdir()
+    shutil.copy(os.path.join(ROOT, 'printed', '00000001.png'), tmp_path / 'printed')
+    code = "import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None\n" + snippet
+    r = subprocess.run([sys.executable, '-c', code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    ours = run_tool('CRNN_predict.py', os.path.join(ROOT, 'printed', '00000001.png'))
+    assert r.stdout.strip() == ours.stdout.split('\t')[1].strip() != ''
