@@ -1,6 +1,6 @@
 """The model, loss, metrics and training script on Keras' JAX and PyTorch backends.
 
-Each test runs where that backend is installed (JAX is in requirements.txt;
+Each test runs where that backend is installed (JAX is in requirements-dev.txt;
 PyTorch is not: `pip install torch` to run its tests), in a subprocess with
 TensorFlow made unimportable, and compares with TensorFlow in this process.
 """
