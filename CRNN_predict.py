@@ -125,7 +125,8 @@ def recognize(model_pred, charset, paths, input_size, batch_size=64, beam_width=
     width None each line gets the narrowest input width that holds it
     (crnn_data.INFERENCE_WIDTHS), lines of one width batched together.
     ``on_error(position, error)``: an unreadable image gets text None and is
-    reported there; without it the error is raised."""
+    reported there; without it the error is raised. A blank image (no ink,
+    crnn_lines.is_blank) reads as the empty text."""
     from tqdm import tqdm
     from crnn_lines import load_inputs_any_width
     width, height = input_size
@@ -135,8 +136,12 @@ def recognize(model_pred, charset, paths, input_size, batch_size=64, beam_width=
     for start in range(0, len(paths), chunk_size):
         chunk = paths[start:start + chunk_size]
         report = None if on_error is None else (lambda j, e: on_error(start + j, e))
-        groups = load_inputs_any_width(chunk, height, widths=(width,) if width else None, on_error=report)
+        blank = []
+        groups = load_inputs_any_width(chunk, height, widths=(width,) if width else None, on_error=report,
+                                       blank=blank)
         chunk_texts = [None] * len(chunk)
+        for j in blank:
+            chunk_texts[j] = ''
         predict_groups(model_pred, charset, groups, chunk_texts, batch_size=batch_size, beam_width=beam_width,
                        lm=lm)
         texts[start:start + len(chunk)] = chunk_texts
@@ -146,11 +151,11 @@ def recognize(model_pred, charset, paths, input_size, batch_size=64, beam_width=
 
 
 def recognize_images(model_pred, charset, images, input_size, batch_size=64, beam_width=0, lm=None):
-    """(texts, confidences) of decoded line images (gray uint8 arrays), in order."""
+    """(texts, confidences) of decoded line images (gray uint8 arrays), in order; blank ones read as ''."""
     from crnn_lines import group_by_width
     width, height = input_size
     texts, confidences = [''] * len(images), [0.0] * len(images)
-    groups = group_by_width(enumerate(images), height, widths=(width,) if width else None)
+    groups = group_by_width(enumerate(images), height, widths=(width,) if width else None, blank=[])
     predict_groups(model_pred, charset, groups, texts, confidences, batch_size, beam_width, lm)
     return texts, confidences
 

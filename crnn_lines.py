@@ -106,13 +106,36 @@ def inference_width(shape, height, widths=INFERENCE_WIDTHS):
     return next((w for w in widths if w >= natural), widths[-1])
 
 
-def group_by_width(images, height, widths=INFERENCE_WIDTHS):
+BLANK_CONTRAST = 32  # gray levels between paper and the darkest pixel: less is no ink at all
+BLANK_INK = 0.002  # share of a line's pixels that must be ink
+
+
+def is_blank(img):
+    """Whether a line image holds no text to read: flat, or almost no pixel clearly darker than its paper
+    (contrast stretching would turn its noise into strokes the model reads as characters)."""
+    img = np.asarray(img)
+    if img.ndim == 3:
+        img = img.mean(axis=2)
+    if img.size == 0:
+        return True
+    paper, darkest = float(np.percentile(img, 90)), float(img.min())
+    if paper - darkest < BLANK_CONTRAST:
+        return True
+    return np.count_nonzero(img < paper - BLANK_CONTRAST) < BLANK_INK * img.size
+
+
+def group_by_width(images, height, widths=INFERENCE_WIDTHS, blank=None):
     """Model input rows for (position, decoded line image) pairs, grouped by
     input width: {width: (positions, float32 rows (n, width, height, C))}.
-    ``widths=(w,)``: one fixed width (longer lines squeezed into it)."""
+    ``widths=(w,)``: one fixed width (longer lines squeezed into it).
+    ``blank``: a list that takes the positions of blank images (is_blank),
+    which are left out."""
     widths = widths or INFERENCE_WIDTHS
     groups = {}
     for j, img in images:
+        if blank is not None and is_blank(img):
+            blank.append(j)
+            continue
         width = inference_width(img.shape, height, widths) if len(widths) > 1 else widths[0]
         groups.setdefault(width, ([], []))
         groups[width][0].append(j)
@@ -120,10 +143,10 @@ def group_by_width(images, height, widths=INFERENCE_WIDTHS):
     return {w: (pos, np.stack(rows).astype(np.float32)) for w, (pos, rows) in sorted(groups.items())}
 
 
-def load_inputs_any_width(paths, height, grayscale=True, widths=INFERENCE_WIDTHS, on_error=None):
+def load_inputs_any_width(paths, height, grayscale=True, widths=INFERENCE_WIDTHS, on_error=None, blank=None):
     """group_by_width of the line images at ``paths`` (positions in ``paths``).
     ``on_error(position, ImageReadError)`` skips an unreadable file; without
-    it the error is raised."""
+    it the error is raised. ``blank``: as group_by_width's."""
     def readable():
         for j, path in enumerate(paths):
             try:
@@ -132,7 +155,7 @@ def load_inputs_any_width(paths, height, grayscale=True, widths=INFERENCE_WIDTHS
                 if on_error is None:
                     raise
                 on_error(j, e)
-    return group_by_width(readable(), height, widths)
+    return group_by_width(readable(), height, widths, blank)
 
 
 def squeeze_factors(image_sizes, width, height):

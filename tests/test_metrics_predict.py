@@ -3,6 +3,7 @@ import json
 import os
 import shutil
 
+import cv2
 import numpy as np
 import pytest
 
@@ -157,3 +158,19 @@ def test_export_h5_pair_is_what_training_and_prediction_find(run_dir, tmp_path):
     reference, _, _ = load_recognizer(run_dir, width=0)
     x = np.random.default_rng(0).uniform(0, 255, (1, 128, 32, 1)).astype('float32')
     np.testing.assert_allclose(model_pred.predict(x, verbose=0), reference.predict(x, verbose=0), atol=2e-3)
+
+
+def test_blank_and_near_blank_lines_read_as_empty_text(tmp_path):
+    """A line image without ink, of any size, or with a speck or faint noise only, reads as '' (the model is
+    not asked, so it cannot make up a character)."""
+    rng = np.random.default_rng(0)
+    images = {'white_1x1.png': np.full((1, 1), 255), 'white_32x5.png': np.full((32, 5), 255),
+              'gray_40x2000.png': np.full((40, 2000), 180), 'tall_3000x20.png': np.full((3000, 20), 250),
+              'faint_noise.png': np.clip(rng.normal(235, 6, (48, 600)), 0, 255),
+              'speck.png': np.where(np.arange(64 * 700).reshape(64, 700) == 20000, 30, 255)}
+    for name, img in images.items():
+        cv2.imwrite(str(tmp_path / name), img.astype(np.uint8))
+    r = predict(str(tmp_path))
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = dict(line.split('\t') for line in r.stdout.splitlines())
+    assert {os.path.basename(p): t for p, t in rows.items()} == {name: '' for name in images}
