@@ -19,7 +19,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from harness import ROOT, tesseract_env, write_section
+from harness import ROOT, report, tesseract_env
 
 LINE = os.path.join(ROOT, 'printed', '00000001.png')
 
@@ -71,10 +71,8 @@ def main(argv=None):
     footer = ['', 'Medians of %d alternating runs; whole processes from the shell (start-up, model load, line finding '
               'and recognition), the machine otherwise idle (any training paused). Pages: %s (A4 at 150 dpi). '
               'The ONNX graph was built and cached before timing.' % (args.repeats, args.pages)]
-    print('\n'.join(table + footer))
-    if not args.no_write:
-        write_section('engine', 'Prediction speed by engine, whole processes, beside Tesseract',
-                      'python bench/bench_engine.py --pages <held-out plain pages>', table + footer)
+    report('engine', 'Prediction speed by engine, whole processes, beside Tesseract',
+           'python bench/bench_engine.py --pages <held-out plain pages>', table + footer, not args.no_write)
     return 0
 
 

@@ -16,7 +16,7 @@ import argparse
 import os
 import sys
 
-from harness import add_model_args, load_model, write_section
+from harness import add_model_args, load_model, report
 
 
 def softmax_outputs(model_pred, folder, json_name='korean_printed_sentence.json', image_dir='printed'):
@@ -92,10 +92,8 @@ def main(argv=None):
               'prefix beam search of width %d, LM weight %g, %g per character; ALPHA and BETA chosen on the --dev '
               'split (LibreOffice-laid-out lines of help paragraphs the LM did not learn), not on these sets.'
               % (model_name, ORDER, BEAM, ALPHA, BETA)]
-    print('\n'.join(table + footer))
-    if not args.no_write:
-        write_section('lm', 'Language model decoding vs greedy on held-out lines',
-                      'python bench/bench_lm.py --sets <python -m utils.synth.heldout --out>', table + footer)
+    report('lm', 'Language model decoding vs greedy on held-out lines',
+           'python bench/bench_lm.py --sets <python -m utils.synth.heldout --out>', table + footer, not args.no_write)
     return 0
 
 

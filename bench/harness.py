@@ -91,6 +91,13 @@ def write_section(key, title, command, lines):
         f.write(text)
 
 
+def report(key, title, command, lines, write=True):
+    """Print a benchmark's lines and, unless ``write`` is false, put them into BENCHMARKS.md section ``key``."""
+    print('\n'.join(lines))
+    if write:
+        write_section(key, title, command, lines)
+
+
 def rate_table(first_column, rows, baseline_name, footer):
     """Markdown lines: one row per (name, lines/s), with the ratio to the first row, then ``footer``."""
     base = rows[0][1]
