@@ -28,6 +28,14 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefau
         return text + ' (default: %(default)s)'
 
 
+def add_generator_args(p, things, count, heldout_help):
+    """--out, --count, --seed and --heldout of a generator of ``things`` (pages, documents)."""
+    p.add_argument('--out', required=True, help='folder for the %s' % things)
+    p.add_argument('--count', type=int, default=count, help='%s to write' % things)
+    p.add_argument('--seed', type=int, default=0, help='each of them is a function of (seed, its number)')
+    p.add_argument('--heldout', action='store_true', help=heldout_help)
+
+
 def comma_list(value):
     """'a, b,' -> ['a', 'b']; None -> []."""
     return [v.strip() for v in (value or '').split(',') if v.strip()]

@@ -354,12 +354,9 @@ def load_truth(pdf):
 
 
 def parse_args(argv=None):
-    from utils.cli import HelpFormatter
+    from utils.cli import HelpFormatter, add_generator_args
     p = argparse.ArgumentParser(prog='python -m utils.synth.doc', description=__doc__, formatter_class=HelpFormatter)
-    p.add_argument('--out', required=True, help='folder for the documents')
-    p.add_argument('--count', type=int, default=6, help='documents to write')
-    p.add_argument('--seed', type=int, default=0, help='document k is a function of (seed, k)')
-    p.add_argument('--heldout', action='store_true', help='held-out text and fonts (for benchmarks)')
+    add_generator_args(p, 'documents', 6, 'held-out text and fonts (for benchmarks)')
     p.add_argument('--columns', type=int, choices=[1, 2], default=1, help='text columns')
     p.add_argument('--crops', action='store_true', help='write an AI-Hub-format training dataset of the lines the '
                    'page reader crops from the documents (rendered at 150, 200 or 300 dpi, half as simulated scans) '

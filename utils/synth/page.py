@@ -223,12 +223,9 @@ def write_pages(out, count, seed, heldout=False, columns=None, max_angle=3.0, ex
 
 
 def parse_args(argv=None):
-    from utils.cli import HelpFormatter
+    from utils.cli import HelpFormatter, add_generator_args
     p = argparse.ArgumentParser(prog='python -m utils.synth.page', description=__doc__, formatter_class=HelpFormatter)
-    p.add_argument('--out', required=True, help='folder for the pages')
-    p.add_argument('--count', type=int, default=10, help='pages to render')
-    p.add_argument('--seed', type=int, default=0, help='page k is a function of (seed, k)')
-    p.add_argument('--heldout', action='store_true', help='text and fonts that training never uses')
+    add_generator_args(p, 'pages', 10, 'text and fonts that training never uses')
     p.add_argument('--columns', type=int, choices=[1, 2], help='text columns (unset: two columns on 30%% of pages)')
     p.add_argument('--max-angle', type=float, default=3.0, help='rotation, degrees either way')
     p.add_argument('--jpeg', action='store_true', help='write JPEG (quality 90) instead of PNG pages')
