@@ -342,8 +342,11 @@ def train(args, run):
     callbacks = [TimeLimit(args.time_limit)] if args.time_limit else []
     if args.metrics_steps:
         predict = local_predict(run.model_pred) if strategy is not None else None
-        callbacks.append(ValidationMetrics(val_seq, run.model_pred, run.charset, args.metrics_steps,
-                                           args.metrics_interval, args.beam_width, predict))
+        metrics = ValidationMetrics(val_seq, run.model_pred, run.charset, args.metrics_steps,
+                                    args.metrics_interval, args.beam_width, predict)
+        callbacks.append(metrics)
+        print('val_cer, val_ned, val_acc: %d of the %d validation lines (--metrics-steps)'
+              % (metrics.lines(), len(run.gen_val.indices)), flush=True)
     logger = Logger(checkdir, resume_epoch=initial_epoch)
     callbacks += best_only + [
         ModelCheckpoint(os.path.join(checkdir, 'weights.{epoch:03d}.h5'), verbose=0, keep_last=args.keep_last),

@@ -7,6 +7,9 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+# The suite tests the TensorFlow toolkit even where the machine's environment or keras.json picks another
+# backend; the tests of other backends set KERAS_BACKEND for their own subprocesses.
+os.environ['KERAS_BACKEND'] = 'tensorflow'
 os.environ.setdefault('MPLBACKEND', 'Agg')
 
 from helpers import SENTENCES, run_tool, write_aihub  # noqa: E402

@@ -139,6 +139,18 @@ def test_strategy_mistakes_are_one_line_errors(aihub_dir, tmp_path, extra, tf_co
     assert not os.path.exists(tmp_path / 'c')
 
 
+def test_a_keras_json_that_chose_jax_does_not_switch_the_tools(aihub_dir, tmp_path):
+    """A keras.json left by another project (backend jax) and no KERAS_BACKEND: still TensorFlow."""
+    home = tmp_path / 'keras_home'
+    home.mkdir()
+    (home / 'keras.json').write_text('{"backend": "jax"}')
+    r = run_tool('CRNN_training.py', '--data-dir', aihub_dir, '--checkpoint-root', tmp_path / 'c',
+                 '--strategy', 'multiworker', env=dict(KERAS_HOME=str(home), KERAS_BACKEND=None, TF_CONFIG=None),
+                 timeout=120)
+    assert r.returncode == 2 and r.stderr.strip().splitlines()[-1].startswith(
+        'error: --strategy multiworker needs TF_CONFIG'), r.stderr[-2000:]
+
+
 def test_a_keras_without_the_replaced_hooks_is_a_clear_error():
     from utils.train.distribute import _private_hook
     with pytest.raises(RuntimeError, match=r'Keras .* has no object\._clip_gradients'):

@@ -1,6 +1,6 @@
 """The network learns: the real CRNN (any input width), trained from scratch
 on eight rendered lines, reads them back (CER <= 0.05) within a fixed budget
-of 240 steps (about a minute on 2 CPU cores).
+of 300 steps (a few minutes on 2 CPU cores).
 
 The same bar fails when the pipeline is broken in the ways that silently ruin
 a CTC recognizer; each is a case below that must end far above it:
@@ -14,7 +14,7 @@ a CTC recognizer; each is a case below that must end far above it:
                 the correctly trained network's reading through a charset
                 shifted by one: checked that way, without a second training
                 (a full shifted training was run while writing this test:
-                CER 0.95 after the same 240 steps);
+                CER 0.95 after 240 steps);
   decoder     - decoding that drops blanks but does not collapse repeats.
 """
 import keras
@@ -29,7 +29,7 @@ from crnn_utils import BLANK, build_charset, decode_batch, recognition_metrics
 pytestmark = pytest.mark.slow
 
 LINES = ['계약', '갑과 을', '제3조', '대금', '손해', '12월', '을은', '500원']
-STEPS, BAR = 240, 0.05
+STEPS, BAR = 300, 0.05
 
 
 def shifted_charset_decode(probs, charset):

@@ -1,3 +1,4 @@
+import csv
 import json
 import os
 import signal
@@ -114,6 +115,13 @@ def test_tensorboard_logs_and_the_next_steps_printed_work(aihub_dir, tmp_path):
         done = run_tool(command[1], *command[2:])
         assert done.returncode == 0, (name, done.stderr[-2000:])
     assert done.stdout.count('epoch 4/4') == 1
+    run = only_run(root)
+    [row2] = [r for r in csv.DictReader(open(os.path.join(run, 'history.csv'))) if r['epoch'] == '2']
+    evaluated = run_tool('CRNN_predict.py', '--run', run, '--weights', os.path.join(run, 'weights.002.h5'),
+                         '--data-dir', aihub_dir)
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    cer = float(evaluated.stdout.strip().splitlines()[-1].split()[1])
+    assert abs(cer - float(row2['val_cer'])) < 1e-4, (cer, row2)  # the logged val_cer is the split's evaluation
 
 
 def test_cli_bad_input_exits_nonzero_with_message(tmp_path):

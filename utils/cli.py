@@ -84,7 +84,10 @@ def stderr_silenced():
 def import_keras(verbose=False):
     """``import keras`` without TensorFlow's start-up noise (unless
     ``verbose``); on TensorFlow also probes the devices inside the quiet
-    block, where the 'failed call to cuInit' line comes from."""
+    block, where the 'failed call to cuInit' line comes from. The tools run
+    on TensorFlow unless KERAS_BACKEND names another backend: a keras.json
+    that chose JAX (for another project) does not switch them."""
+    os.environ.setdefault('KERAS_BACKEND', 'tensorflow')
     if verbose or 'keras' in sys.modules:
         import keras
         return keras

@@ -63,7 +63,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from utils import synth
+    from utils.synth import lines as synth_lines
     from utils.weights.load import SHIPPED_WEIGHTS
     work = args.work or os.path.join(args.out, 'work')
     data = os.path.join(work, 'data')
@@ -75,7 +75,7 @@ def main(argv=None):
                       '--no-progress']
         if args.fonts:
             synth_args += ['--fonts', args.fonts]
-        synth.main(synth_args)
+        synth_lines.main(synth_args)
     print('data ready in %.0f s' % (time.time() - t0), flush=True)
 
     import CRNN_training

@@ -31,6 +31,11 @@ def export_recognizer(model_pred, charset, out_dir, formats=FORMATS, name='model
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError('unknown export format(s) %s (choose from %s)' % (', '.join(unknown), ', '.join(FORMATS)))
+    import keras
+    backend = keras.backend.backend()
+    if set(formats) - {'h5'} and backend != 'tensorflow':
+        raise ValueError('exporting SavedModel or ONNX needs the TensorFlow backend (KERAS_BACKEND is %s; '
+                         'KERAS_BACKEND=tensorflow, or --formats h5)' % backend)
     os.makedirs(out_dir, exist_ok=True)
     written = {}
     if 'h5' in formats:
