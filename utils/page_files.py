@@ -67,6 +67,8 @@ def _read_image(path, max_pixels, notes):
                 frame.draft('L', (int(w * f) + 1, int(h * f) + 1))
                 notes.append('%s: %dx%d px JPEG decoded reduced to %dx%d' % (path, w, h, *frame.size))
             pages.append(_gray(frame))
+    except PageReadError:
+        raise
     except (OSError, SyntaxError, ValueError) as e:
         raise PageReadError('%s: not a readable image (%s)' % (path, e)) from None
     if not pages:
