@@ -17,18 +17,14 @@ import sys
 import tempfile
 import time
 
-from harness import ROOT, write_section
+from harness import PEAK_MB, ROOT, write_section
 
 TYPES = ('문장', '단어(어절)', '글자(음절)')
 
-MEASURE = r'''
+MEASURE = PEAK_MB + r'''
 import json, sys, time
 sys.path.insert(0, sys.argv[2])
 from crnn_gt import GTUtility
-
-def peak_mb():  # VmHWM: this process's peak resident memory (ru_maxrss would include the parent's)
-    with open('/proc/self/status') as f:
-        return next(int(l.split()[1]) for l in f if l.startswith('VmHWM')) / 1024
 
 before = peak_mb()
 t = time.perf_counter()

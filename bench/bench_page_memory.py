@@ -6,8 +6,8 @@ The bundled sample page (pages/contract_page1.jpg) scaled to an A4 scan at
 600 dpi (35 MP, read whole), a 144 MP PNG (over utils.page_files.MAX_PIXELS:
 downscaled), a 900 MP JPEG (30000 x 30000: decoded reduced in the DCT) and a
 900 MP PNG (refused with one error line, never decoded). Reported per image:
-exit code, lines read, peak resident memory of the process (its own
-getrusage), wall time. BENCHMARKS.md section 'page_memory'.
+exit code, lines read, peak resident memory of the process (its VmHWM),
+wall time. BENCHMARKS.md section 'page_memory'.
 """
 import argparse
 import os
@@ -15,24 +15,22 @@ import subprocess
 import sys
 import time
 
-from harness import ROOT, report
+from harness import PEAK_MB, ROOT, report
 
 SIZES = [('A4 at 600 dpi, PNG', (4960, 7016), 'png'), ('144 MP, PNG', (10000, 14400), 'png'),
          ('30000 x 30000 (900 MP), JPEG', (30000, 30000), 'jpg'), ('30000 x 30000 (900 MP), PNG', (30000, 30000), 'png')]
-PEAK = ("import atexit, resource, runpy, sys; "
-        "atexit.register(lambda: print('peak_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)); "
-        "sys.argv = ['CRNN_predict.py'] + sys.argv[1:]; runpy.run_path('CRNN_predict.py', run_name='__main__')")
-
-
-MAKE = ("import sys; from PIL import Image; Image.MAX_IMAGE_PIXELS = None; "
-        "Image.open(sys.argv[1]).convert('L').resize((int(sys.argv[3]), int(sys.argv[4])), Image.NEAREST)"
-        ".save(sys.argv[2], quality=90)")
+PEAK = PEAK_MB + (
+    "import atexit, runpy, sys\n"
+    "atexit.register(lambda: print('peak_mb', peak_mb(), file=sys.stderr))\n"
+    "sys.argv = ['CRNN_predict.py'] + sys.argv[1:]\n"
+    "runpy.run_path('CRNN_predict.py', run_name='__main__')\n")
 
 
 def make_image(path, size):
-    """In a process of its own: a child's peak RSS starts from its parent's at fork, so this one stays small."""
-    subprocess.run([sys.executable, '-c', MAKE, os.path.join(ROOT, 'pages', 'contract_page1.jpg'), path,
-                    str(size[0]), str(size[1])], check=True)
+    from PIL import Image
+    Image.MAX_IMAGE_PIXELS = None
+    with Image.open(os.path.join(ROOT, 'pages', 'contract_page1.jpg')) as page:
+        page.convert('L').resize(size, Image.NEAREST).save(path, quality=90)
 
 
 def main(argv=None):
@@ -48,9 +46,9 @@ def main(argv=None):
         t = time.perf_counter()
         r = subprocess.run([sys.executable, '-c', PEAK, '--page', path], cwd=ROOT, capture_output=True, text=True)
         seconds = time.perf_counter() - t
-        peak = [line.split()[1] for line in r.stderr.splitlines() if line.startswith('peak_kb ')]
+        peak = [line.split()[1] for line in r.stderr.splitlines() if line.startswith('peak_mb ')]
         lines = len([line for line in r.stdout.splitlines() if line.strip()])
-        rows.append('| %s | %d | %d | %.0f | %.1f |' % (name, r.returncode, lines, int(peak[0]) / 1024 if peak else -1,
+        rows.append('| %s | %d | %d | %.0f | %.1f |' % (name, r.returncode, lines, float(peak[0]) if peak else -1,
                                                        seconds))
         print(name, r.returncode, r.stderr.strip().splitlines()[-2:], flush=True)
     rows += ['', 'Whole processes with the default engine (ONNX Runtime, graph cached), one after another. The images '

@@ -51,6 +51,15 @@ def load_model(args):
     return model, charset, size, '%s (%s)' % (name, 'ONNX Runtime' if engine == 'onnx' else 'Keras')
 
 
+# Source of peak_mb() for a measured child process: its VmHWM, its own peak resident memory (getrusage's ru_maxrss
+# would start from the parent's at fork).
+PEAK_MB = r'''
+def peak_mb():
+    with open('/proc/self/status') as f:
+        return next(int(l.split()[1]) for l in f if l.startswith('VmHWM')) / 1024
+'''
+
+
 def tesseract_env():
     return dict(os.environ, OMP_THREAD_LIMIT='1')
 

@@ -16,11 +16,12 @@ from collections import defaultdict
 
 import numpy as np
 
+from utils import CACHE
+
 DISCOUNT = 0.75
 # Chosen on a development split (LibreOffice-laid-out lines of help paragraphs the LM did not learn from), never on
 # the held-out sets: order 3, LM weight 0.3, a bonus of 2.0 per character (BENCHMARKS.md, section 'lm').
 ORDER, ALPHA, BETA, BEAM = 3, 0.3, 2.0, 8
-CACHE = os.environ.get('OCR_CRNN_CACHE') or os.path.join(os.path.expanduser('~'), '.cache', 'ocr_crnn')
 
 
 class CharLM:

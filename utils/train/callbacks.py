@@ -328,10 +328,12 @@ class ValidationMetrics(keras.callbacks.Callback):
         from crnn_utils import decode_batch, recognition_metrics
         gts, preds, seen = [], [], set()
         for i in range(self.steps):
-            first = [k not in seen for k in self.sequence.sample_indices(i)]
+            first = []
+            for k in self.sequence.sample_indices(i):
+                first.append(k not in seen)
+                seen.add(k)
             if not any(first):
                 break
-            seen.update(self.sequence.sample_indices(i))
             inputs, _ = self.sequence.batch(i)
             probs = self.predict(inputs['image_input'])
             read = decode_batch(keras.ops.convert_to_numpy(probs), self.charset, self.beam_width)

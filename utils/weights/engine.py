@@ -12,8 +12,9 @@ import os
 
 import numpy as np
 
-CACHE = os.path.join(os.environ.get('OCR_CRNN_CACHE') or os.path.join(os.path.expanduser('~'), '.cache', 'ocr_crnn'),
-                     'onnx')
+from utils import CACHE as CACHE_ROOT
+
+CACHE = os.path.join(CACHE_ROOT, 'onnx')
 ENGINES = ('auto', 'onnx', 'keras')
 
 
