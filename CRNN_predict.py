@@ -67,9 +67,11 @@ def parse_args(argv=None):
     a('--formats', default='saved_model,onnx', help='export formats: saved_model, onnx, h5 (CRNN_weights_<name>.h5 in '
       "Keras 2's layout, float16, with CRNN_charset_<name>.json: how the shipped model is made)")
     a('--name', default='model', help='with --formats h5: the <name> of the weights and charset files')
-    a('--precision', choices=['auto', 'float32', 'mixed_bfloat16'], default='auto',
+    a('--precision', choices=['auto', 'float32', 'mixed_bfloat16', 'int8'], default='auto',
       help='compute dtype of recognition (export is always float32); auto: bf16 where the hardware computes it '
-      'natively, as in training (speed: BENCHMARKS.md, section vs_original)')
+      'natively, as in training (speed: BENCHMARKS.md, section vs_original); int8: the onnx engine with its '
+      'convolutions quantized (built once from the float graph): faster, a little less accurate (BENCHMARKS.md, '
+      'section int8)')
     a('--page', action='store_true', help='the inputs are pages (PNG/JPG/TIFF/PDF): find their text lines and '
       'print each page as text')
     a('--dpi', type=int, default=150, help='with --page: resolution PDF pages are rendered at')
@@ -307,7 +309,7 @@ def main(argv=None):
         from utils.train.precision import choose_precision
         return choose_precision(args.precision)[0]
     model_pred, charset, size, _ = load_engine(args.engine, args.run, args.weights, args.charset, args.width,
-                                               args.height, precision=precision,
+                                               args.height, precision='int8' if args.precision == 'int8' else precision,
                                                log=lambda s: print('note: %s' % s, file=sys.stderr, flush=True))
     if args.page:
         return read_pages(args, model_pred, charset, size)

@@ -45,8 +45,8 @@ def load_model(args):
     from utils.train.precision import choose_precision
     from utils.weights.engine import load_engine
     from utils.weights.load import SHIPPED_WEIGHTS
-    model, charset, size, engine = load_engine(args.engine, args.run, args.weights, args.charset,
-                                               precision=lambda: choose_precision(args.precision)[0])
+    precision = 'int8' if args.precision == 'int8' else lambda: choose_precision(args.precision)[0]
+    model, charset, size, engine = load_engine(args.engine, args.run, args.weights, args.charset, precision=precision)
     name = args.run or args.weights or 'shipped ' + os.path.basename(SHIPPED_WEIGHTS)
     return model, charset, size, '%s (%s)' % (name, 'ONNX Runtime' if engine == 'onnx' else 'Keras')
 

@@ -12,6 +12,7 @@ import sys
 
 import h5py
 import numpy as np
+import onnx
 import pytest
 
 from helpers import ROOT, run_tool
@@ -88,6 +89,20 @@ def test_onnx_engine_starts_without_tensorflow_and_reads_what_keras_reads(tmp_pa
     keras = run_tool('CRNN_predict.py', '--engine', 'keras', '--precision', 'float32', os.path.join(LINES, 'printed'))
     assert keras.returncode == 0, keras.stderr[-2000:]
     assert again.stdout == first.stdout == keras.stdout and len(again.stdout.splitlines()) == 16
+    int8 = subprocess.run([sys.executable, '-c', blocked, 'CRNN_predict.py', '--precision', 'int8', '--data-dir', LINES],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, OCR_CRNN_CACHE=cache))  # quantized from the cached graph, no TensorFlow
+    assert int8.returncode == 0 and 'building the int8 graph' in int8.stderr, int8.stderr[-2000:]
+    assert float(int8.stdout.split('CER ')[1].split()[0]) <= SHIPPED_CER_BOUND, int8.stdout
+    [graph] = [f for f in os.listdir(os.path.join(cache, 'onnx')) if f.endswith('-int8.onnx')]
+    ops = {node.op_type for node in onnx.load(os.path.join(cache, 'onnx', graph)).graph.node}
+    assert {'QuantizeLinear', 'DequantizeLinear', 'Conv'} <= ops, ops
+
+
+def test_int8_is_an_onnx_graph_not_a_keras_policy():
+    from utils.weights.engine import load_engine
+    with pytest.raises(ValueError, match='--precision int8 is an ONNX Runtime graph: give --engine onnx'):
+        load_engine('keras', precision='int8')
 
 
 def test_the_readme_onnx_snippet_runs_as_written_without_tensorflow(tmp_path):
