@@ -29,6 +29,7 @@ def main(argv=None):
     from CRNN_predict import recognize, recognize_images
     from crnn_page import read_lines
     from utils.weights.engine import CALIBRATION_LINES, load_engine
+    from utils.weights.load import SHIPPED_WEIGHTS
     engines = {p: load_engine('onnx', precision=p)[:3] for p in ('float32', 'int8')}
     rows = []
     for name in sorted(os.listdir(args.lines)):
@@ -51,10 +52,10 @@ def main(argv=None):
         table.append('| %s | %.4f / %.3f | %.4f / %.3f | %+.4f |' % (name, *r['float32'], *r['int8'],
                                                                    r['int8'][0] - r['float32'][0]))
     worst = max(r['int8'][0] - r['float32'][0] for _, r in rows)
-    footer = ['', 'Shipped model, ONNX Runtime, greedy decoding. int8: static QDQ, convolutions only, 7-bit weights, '
+    footer = ['', 'Shipped model (%s), ONNX Runtime, greedy decoding. int8: static QDQ, convolutions only, 7-bit weights, '
               'activation ranges from %d bundled training lines (printed/). Largest CER loss %+.4f: %s the rule for '
               'the default (no set loses more than %.1f %% absolute), so float32 %s the default.'
-              % (CALIBRATION_LINES, worst, 'within' if worst <= RULE else 'outside', 100 * RULE, 'could be made' if worst <= RULE else 'stays')]
+              % (os.path.basename(SHIPPED_WEIGHTS), CALIBRATION_LINES, worst, 'within' if worst <= RULE else 'outside', 100 * RULE, 'could be made' if worst <= RULE else 'stays')]
     report('int8', 'int8 recognition against float32 on the held-out sets',
            'python bench/bench_int8.py --lines <heldout lines> --pages <heldout pages>', table + footer, not args.no_write)
     return 0
