@@ -51,9 +51,10 @@ def parse_args(argv=None):
       "(lines squeezed to fit); default: the run's own, 'any' for a weights file")
     a('--height', type=int, default=32, help='input height in pixels (the CRNN needs 32)')
     a('--batch-size', type=int, default=64, help='lines per prediction batch')
-    a('--beam-width', type=int, default=0, help='beam search width (0: greedy)')
-    a('--lm', action='store_true', help="decode with the syllable n-gram language model of the repo's training text "
-      '(CTC prefix beam search of --beam-width, 8 if 0; utils/lm.py)')
+    a('--beam-width', type=int, default=0, help='beam width (0: 8 with the language model, greedy with --no-lm)')
+    a('--lm', action=argparse.BooleanOptionalAction, default=True, help="decode with the syllable n-gram language "
+      "model of the repo's training text (CTC prefix beam search; utils/lm.py); --no-lm: greedy decoding, faster and "
+      "less accurate (BENCHMARKS.md, section 'lm')")
     a('--output', help='also write results to a .csv or .json file, or a label file (.txt/.tsv: path<TAB>text with '
       'paths relative to it, for CRNN_labels.py)')
     a('--data-dir', help='evaluate on an AI-Hub-format dataset instead')
@@ -293,7 +294,7 @@ def main(argv=None):
         raise ValueError('give image files/folders, --data-dir to evaluate, or --export DIR')
     from crnn_utils import recognition_metrics
     from utils.cli import import_keras
-    if args.verbose or args.export or args.engine == 'keras' or args.beam_width:
+    if args.verbose or args.export or args.engine == 'keras' or (args.beam_width and not args.lm):
         import_keras(args.verbose)  # quietly, before anything else imports TensorFlow
     if args.export:
         from utils.weights.export import export_recognizer
@@ -330,8 +331,9 @@ def main(argv=None):
         if not rows:
             raise ValueError('no readable image among %d lines of %s' % (len(paths), source))
         m = recognition_metrics([g for _, g, _ in rows], [t for _, _, t in rows])
-        print('%d lines from %s: %s%s' % (len(rows), source, what,
-                                         ' (%d unreadable images left out)' % len(failed) if failed else ''))
+        decoding = 'language-model beam search' if args.lm else 'beam search' if args.beam_width else 'greedy'
+        print('%d lines from %s: %s, %s decoding%s' % (len(rows), source, what, decoding,
+                                                     ' (%d unreadable images left out)' % len(failed) if failed else ''))
         print('CER %.4f NED %.4f ACC %.4f' % (m['cer'], m['ned'], m['acc']))
         return 0
     paths = list_images(args.inputs)

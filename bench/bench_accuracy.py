@@ -35,6 +35,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--sets', required=True, help='folder of held-out sets (utils/synth/heldout.py --out)')
     add_model_args(p)
+    p.add_argument('--lm', action=argparse.BooleanOptionalAction, default=True,
+                   help="decode with the language model, as CRNN_predict.py does by default (--no-lm: greedy)")
     p.add_argument('--no-tesseract', action='store_true', help='only this project\'s model')
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)
@@ -47,7 +49,7 @@ def main(argv=None):
         if not os.path.isdir(folder):
             continue
         paths, gts = load_set(folder)
-        ours, t_ours = timed(recognize, model_pred, charset, paths, size, 64, 0, False)
+        ours, t_ours = timed(recognize, model_pred, charset, paths, size, 64, 0, False, None, args.lm)
         m = recognition_metrics(gts, ours)
         row = [name, len(gts), m['cer'], m['acc'], len(gts) / t_ours]
         if use_tess:
@@ -62,10 +64,11 @@ def main(argv=None):
         cells = ['%s' % r[0], '%d' % r[1], '%.4f' % r[2], '%.3f' % r[3], '%.1f' % r[4]]
         cells += ['%.4f' % r[5], '%.3f' % r[6], '%.1f' % r[7]] if len(r) > 5 else ['-', '-', '-']
         table.append('| %s |' % ' | '.join(cells))
-    footer = ('Model: %s (any input width, greedy decoding). Tesseract %s, `--psm 7 -l kor`, one thread. Sets from '
+    footer = ('Model: %s (any input width, %s). Tesseract %s, `--psm 7 -l kor`, one thread. Sets from '
               '`utils/synth/heldout.py`: text of bills kept out of the training corpus, fonts kept out of training '
               '(utils.synth.HELDOUT_FONTS), 32-44 px glyphs, blur and noise on half the lines.'
-              % (model_name, tesseract_version() if use_tess else '-'))
+              % (model_name, 'language-model decoding (utils.lm)' if args.lm else 'greedy decoding',
+                 tesseract_version() if use_tess else '-'))
     if not args.no_write:
         write_section('accuracy', 'Accuracy on held-out lines: CRNN vs Tesseract',
                       'python bench/bench_accuracy.py --sets <utils/synth/heldout.py --out>', table + ['', footer])

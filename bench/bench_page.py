@@ -137,7 +137,8 @@ def main(argv=None):
     p.add_argument('--sets', help='folder of page sets (utils/synth/heldout.py --pages --out)')
     p.add_argument('--psm', default='6,3', help='Tesseract page segmentation modes to run (comma list)')
     add_model_args(p)
-    p.add_argument('--lm', action='store_true', help='decode with the language model (CRNN_predict.py --lm)')
+    p.add_argument('--lm', action=argparse.BooleanOptionalAction, default=True,
+                   help="decode with the language model, as CRNN_predict.py does by default (--no-lm: greedy)")
     p.add_argument('--no-tesseract', action='store_true', help='only this project\'s reader')
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)
@@ -155,7 +156,7 @@ def main(argv=None):
 
     psms = [int(v) for v in args.psm.split(',') if v]
     readers = ['crnn'] + ([] if args.no_tesseract or not shutil.which('tesseract') else ['psm%d' % v for v in psms])
-    names = dict({'crnn': 'this project (crnn_page + %s)' % model_name},
+    names = dict({'crnn': 'this project (crnn_page + %s, %s)' % (model_name, 'LM decoding' if args.lm else 'greedy')},
                  **{'psm%d' % v: 'Tesseract 5 `--psm %d`' % v for v in psms})
     with tempfile.TemporaryDirectory() as work:
         if args.sets:

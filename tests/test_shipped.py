@@ -99,6 +99,21 @@ def test_onnx_engine_starts_without_tensorflow_and_reads_what_keras_reads(tmp_pa
     assert {'QuantizeLinear', 'DequantizeLinear', 'Conv'} <= ops, ops
 
 
+def test_reading_decodes_with_the_language_model_unless_told_not_to():
+    """The default decoding is utils.lm's beam search; --no-lm is greedy: each CLI reading is what the in-process
+    decoding of the same outputs gives."""
+    from CRNN_predict import recognize
+    from utils.weights.engine import load_engine
+    model, charset, size, _ = load_engine('onnx')
+    gtu = GTUtility(LINES, verbose=False)
+    paths = [os.path.join(gtu.image_path, n) for n in gtu.image_names]
+    for flags, lm, decoding in (([], True, 'language-model beam search'), (['--no-lm'], None, 'greedy')):
+        r = run_tool('CRNN_predict.py', '--data-dir', LINES, *flags)
+        assert r.returncode == 0 and '%s decoding' % decoding in r.stdout, r.stderr[-2000:]
+        cer = recognition_metrics(gtu.texts(), recognize(model, charset, paths, size, progress=False, lm=lm))['cer']
+        assert 'CER %.4f' % cer in r.stdout and cer <= SHIPPED_CER_BOUND, (flags, r.stdout)
+
+
 def test_int8_is_an_onnx_graph_not_a_keras_policy():
     from utils.weights.engine import load_engine
     with pytest.raises(ValueError, match='--precision int8 is an ONNX Runtime graph: give --engine onnx'):
