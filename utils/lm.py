@@ -87,6 +87,10 @@ def lm_beam_search(probs, charset, lm, beam_width=BEAM, alpha=ALPHA, beta=BETA, 
     for t in range(logp.shape[0]):
         row = logp[t]
         candidates = np.nonzero(row > math.log(prune))[0]
+        if len(candidates) == 1 and candidates[0] == blank:  # only blank: every prefix stays, ranked as before
+            p = row[blank]
+            beams = {k: (_logsumexp(pb, pnb) + p, -math.inf, s) for k, (pb, pnb, s) in beams.items()}
+            continue
         new = defaultdict(lambda: [-math.inf, -math.inf, 0.0])
         for prefix, (pb, pnb, lm_score) in beams.items():
             total = _logsumexp(pb, pnb)
