@@ -4,18 +4,19 @@ of 300 steps (a few minutes on 2 CPU cores).
 
 The same bar fails when the pipeline is broken in the ways that silently ruin
 a CTC recognizer; each is a case below that must end far above it:
-  blank_first - trained with the CTC loss's blank at class 0 while the charset
-                and the decoder keep it last (the '_'-first charset mistake):
-                a full training run of its own;
   label_shift - labels encoded one class off (an index built over a charset
-                with an extra leading character). A network trained on labels
-                shifted by one learns the same function with its classifier
-                columns relabelled, so its reading through the true charset is
-                the correctly trained network's reading through a charset
-                shifted by one: checked that way, without a second training
-                (a full shifted training was run while writing this test:
-                CER 0.95 after 240 steps);
+                with an extra leading character);
+  blank_first - trained with the CTC loss's blank at class 0 while the charset
+                and the decoder keep it last (the '_'-first charset mistake);
   decoder     - decoding that drops blanks but does not collapse repeats.
+
+Both training faults are a fixed relabelling of the classifier's columns, and a
+network trained on relabelled classes learns the same function with its columns
+permuted. So the faulty network's reading through the true charset is the
+correctly trained network's output read through the permutation: checked that
+way, on the one training (full faulty trainings were run while writing this
+test: label shift CER 0.95 after 240 steps; blank first above 0.3 after 300
+steps, a test of its own until the suite's time was cut).
 """
 import keras
 import numpy as np
@@ -24,7 +25,7 @@ import pytest
 from helpers import write_aihub
 from crnn_data import GTUtility, InputGenerator
 from crnn_model import CRNN, CTCLoss, ctc_identity, output_steps
-from crnn_utils import BLANK, build_charset, decode_batch, recognition_metrics
+from crnn_utils import build_charset, decode_batch, recognition_metrics
 
 pytestmark = pytest.mark.slow
 
@@ -35,6 +36,11 @@ STEPS, BAR = 300, 0.05
 def shifted_charset_decode(probs, charset):
     """What a network trained on labels one class off reads through the true charset."""
     return decode_batch(probs, charset[1:-1] + charset[0] + charset[-1])
+
+
+def blank_first_decode(probs, charset):
+    """What a network trained with the CTC blank at class 0 (labels one class up) reads through the true charset."""
+    return decode_batch(np.roll(probs, 1, axis=-1), charset)
 
 
 def no_collapse_decode(probs, charset):
@@ -49,26 +55,22 @@ def lines_dir(tmp_path_factory):
     return root
 
 
-def train(root, fault=None):
+def train(root):
     """Train from scratch for STEPS steps: (prediction model, the lines as a
     batch, charset)."""
     keras.utils.set_random_seed(1)
     gtu = GTUtility(root, verbose=False)
     charset = build_charset(gtu.text)
-    train_charset = BLANK + charset[:-1] if fault == 'blank_first' else charset
     image = CRNN((None, 32, 1), len(charset), prediction_only=True)
     labels = keras.Input((None,), name='label_input')
     input_length = keras.Input((1,), dtype='int32', name='input_length')
     label_length = keras.Input((1,), dtype='int32', name='label_length')
-    loss = CTCLoss(blank=0 if fault == 'blank_first' else None, name='ctc', dtype='float32')(
+    loss = CTCLoss(name='ctc', dtype='float32')(
         [labels, image.output, input_length, label_length])
     model = keras.Model([image.input, labels, input_length, label_length], {'ctc': loss})
     model.compile(loss={'ctc': ctc_identity}, optimizer=keras.optimizers.Adam(1e-3, clipnorm=5))
-    gen = InputGenerator(gtu, 8, train_charset, (96, 32), max_string_len=output_steps(96), buckets=(96,),
+    gen = InputGenerator(gtu, 8, charset, (96, 32), max_string_len=output_steps(96), buckets=(96,),
                          steps=output_steps, verbose=False)
-    if fault == 'label_shift':
-        known = gen.table.labels >= 0
-        gen.table.labels[known] = (gen.table.labels[known] + 1) % (len(charset) - 1)
     seq = gen.generate()
     for step in range(STEPS):
         model.train_on_batch(*seq.batch(step, with_source_str=False))
@@ -83,15 +85,10 @@ def read(trained, decode=decode_batch):
 
 
 def test_crnn_learns_to_read_its_lines_and_wrong_labels_or_decoding_fail_the_bar(lines_dir):
-    """One training serves the bar and the two cases that need no training of their own."""
+    """One training serves the bar and the three faults."""
     trained = train(lines_dir)
     cer, preds = read(trained)
     assert cer <= BAR, preds
-    for decode in (shifted_charset_decode, no_collapse_decode):
+    for decode in (shifted_charset_decode, blank_first_decode, no_collapse_decode):
         cer, preds = read(trained, decode)
         assert cer > 0.3, (decode.__name__, preds)
-
-
-def test_blank_not_last_fails_the_bar(lines_dir):
-    cer, preds = read(train(lines_dir, 'blank_first'))
-    assert cer > 0.3, preds

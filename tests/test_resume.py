@@ -10,7 +10,7 @@ import h5py
 import numpy as np
 import pytest
 
-from helpers import ORIGINAL_SPEED, only_run, run_tool, start_tool
+from helpers import ORIGINAL_SPEED, SENTENCES, only_run, run_tool, start_tool, write_aihub
 from utils.weights.h5 import read_weights_h5
 
 
@@ -41,16 +41,26 @@ def rows(path):
         return list(csv.DictReader(f))
 
 
+@pytest.fixture(scope='module')
+def straight_run(tmp_path_factory):
+    """(data folder, history rows) of an uninterrupted 3-epoch run: the curve both resumed runs must give."""
+    data = str(tmp_path_factory.mktemp('data'))
+    write_aihub(data, [('%08d' % (i + 1), t, '문장', True) for i, t in enumerate(SENTENCES)])
+    root = str(tmp_path_factory.mktemp('straight'))
+    r = train(*train_args(data, root, 3))
+    assert r.returncode == 0, r.stderr[-2000:]
+    return data, rows(os.path.join(only_run(root), 'history.csv'))
+
+
 @pytest.mark.slow
+@pytest.mark.xdist_group('straight_run')
 @pytest.mark.parametrize('how', ['sigkill', 'sigint'])
-def test_resume_after_a_stop_mid_epoch_continues_the_same_run(aihub_dir, tmp_path, how):
+def test_resume_after_a_stop_mid_epoch_continues_the_same_run(straight_run, tmp_path, how):
     """Killed (SIGKILL) or interrupted (Ctrl-C) inside epoch 2: the unfinished
     epoch is not recorded, and --resume gives the uninterrupted run's curve."""
-    straight = str(tmp_path / 'straight')
-    r = train(*train_args(aihub_dir, straight, 3))
-    assert r.returncode == 0, r.stderr[-2000:]
+    data, expected = straight_run
     root = str(tmp_path / 'stopped')
-    p = start(train_args(aihub_dir, root, 3))
+    p = start(train_args(data, root, 3))
     log = lambda: os.path.join(only_run(root), 'log.csv')  # noqa: E731
     wait_for(lambda: os.path.isdir(root) and os.listdir(root) and os.path.exists(log())
              and any(row['epoch'] == '1' for row in rows(log())), p)  # inside the second epoch
@@ -76,7 +86,6 @@ def test_resume_after_a_stop_mid_epoch_continues_the_same_run(aihub_dir, tmp_pat
     assert [h['epoch'] for h in history] == ['1', '2', '3']
     assert [int(x['iteration']) for x in log_rows] == list(range(1, 7))
     assert [x['epoch'] for x in log_rows] == [str(e) for e in range(3) for _ in range(2)]
-    expected = rows(os.path.join(only_run(straight), 'history.csv'))
     np.testing.assert_allclose([float(h['loss']) for h in history], [float(h['loss']) for h in expected], rtol=1e-3)
     np.testing.assert_allclose([float(h['lr']) for h in history], [float(h['lr']) for h in expected], rtol=1e-6)
     if how == 'sigkill':
