@@ -153,7 +153,8 @@ def main(argv=None):
                                                                  med['all_tess'] / med[key]))
     footer = ['', 'Medians of %d alternating runs; whole processes from the shell (start-up, model load, line finding '
               'and recognition), the machine otherwise idle (any training paused). Pages: %s (A4 at 150 dpi). '
-              'The ONNX graph was built and cached before timing.' % (args.repeats, args.pages)]
+              'The ONNX graph was built and cached before timing. Whole processes decode as CRNN_predict.py does by default '
+              '(the language model, utils.lm); the in-process split below decodes greedily.' % (args.repeats, args.pages)]
     footer += [''] + breakdown(pages, args.repeats)
     report('engine', 'Prediction speed by engine, whole processes, beside Tesseract',
            'python bench/bench_engine.py --pages <held-out plain pages>', table + footer, not args.no_write)
