@@ -305,12 +305,8 @@ def main(argv=None):
             print('%s\t%s' % (kind, path))
         return 0
     from utils.weights.engine import load_engine
-
-    def precision():
-        from utils.train.precision import choose_precision
-        return choose_precision(args.precision)[0]
     model_pred, charset, size, _ = load_engine(args.engine, args.run, args.weights, args.charset, args.width,
-                                               args.height, precision='int8' if args.precision == 'int8' else precision,
+                                               args.height, precision=args.precision,
                                                log=lambda s: print('note: %s' % s, file=sys.stderr, flush=True))
     if args.page:
         return read_pages(args, model_pred, charset, size)

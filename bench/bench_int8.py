@@ -13,7 +13,7 @@ import os
 import sys
 
 from bench_accuracy import load_set
-from bench_page import measure, page_sets
+from bench_page import measure, page_reader, page_sets
 from harness import report
 from crnn_utils import recognition_metrics
 
@@ -26,8 +26,7 @@ def main(argv=None):
     p.add_argument('--pages', required=True, help='folder of held-out page sets (utils/synth/heldout.py --pages)')
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)
-    from CRNN_predict import recognize, recognize_images
-    from crnn_page import read_lines
+    from CRNN_predict import recognize
     from utils.weights.engine import CALIBRATION_LINES, load_engine
     from utils.weights.load import SHIPPED_WEIGHTS
     engines = {p: load_engine('onnx', precision=p)[:3] for p in ('float32', 'int8')}
@@ -40,11 +39,7 @@ def main(argv=None):
     for name, pages in page_sets(args.pages).items():
         result = {}
         for p, (model, charset, size) in engines.items():
-            def read(gray):
-                lines, _, _ = read_lines(gray, lambda images: recognize_images(model, charset, images, size))
-                parts = [cell for line in lines for cell in (line.cells or [line])]
-                return [c.text for c in parts], [c.polygon for c in parts]
-            t = measure(pages, ['crnn'], read, None)['crnn']
+            t = measure(pages, ['crnn'], page_reader(model, charset, size), None)['crnn']
             result[p] = (t['edits'] / t['chars'], t['exact'] / t['lines'])
         rows.append(('pages: %s (%d)' % (name, len(pages)), result))
     table = ['| held-out set | float32 CER / line acc | int8 CER / line acc | CER change |', '|---|---|---|---|']

@@ -96,6 +96,18 @@ def page_sets(root):
     return out
 
 
+def page_reader(model_pred, charset, size, lm=None):
+    """read(gray): texts and boxes of the page's lines, a table row's cells each on its own as the truth has them."""
+    from CRNN_predict import recognize_images
+    from crnn_page import read_lines
+
+    def read(gray):
+        lines, _, _ = read_lines(gray, lambda images: recognize_images(model_pred, charset, images, size, lm=lm))
+        parts = [cell for line in lines for cell in (line.cells or [line])]
+        return [p.text for p in parts], [p.polygon for p in parts]
+    return read
+
+
 def measure(paths, readers, read, work):
     """{reader: totals} over the pages of ``paths``."""
     import cv2
@@ -143,16 +155,9 @@ def main(argv=None):
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)
     model_pred, charset, size, model_name = load_model(args)
-    from CRNN_predict import recognize_images
-    from crnn_page import read_lines
     from utils.synth.page import write_pages
 
-    def read(gray):
-        """Texts and boxes of the page's lines, a table row's cells each on its own as the truth has them."""
-        lines, _, _ = read_lines(gray, lambda images: recognize_images(model_pred, charset, images, size,
-                                                                      lm=args.lm))
-        parts = [cell for line in lines for cell in (line.cells or [line])]
-        return [p.text for p in parts], [p.polygon for p in parts]
+    read = page_reader(model_pred, charset, size, args.lm)
 
     psms = [int(v) for v in args.psm.split(',') if v]
     readers = ['crnn'] + ([] if args.no_tesseract or not shutil.which('tesseract') else ['psm%d' % v for v in psms])

@@ -42,11 +42,10 @@ def add_model_args(p):
 def load_model(args):
     """(model with predict_on_batch, charset, input size, name) of add_model_args' arguments."""
     quiet_keras()
-    from utils.train.precision import choose_precision
     from utils.weights.engine import load_engine
     from utils.weights.load import SHIPPED_WEIGHTS
-    precision = 'int8' if args.precision == 'int8' else lambda: choose_precision(args.precision)[0]
-    model, charset, size, engine = load_engine(args.engine, args.run, args.weights, args.charset, precision=precision)
+    model, charset, size, engine = load_engine(args.engine, args.run, args.weights, args.charset,
+                                               precision=args.precision)
     name = args.run or args.weights or 'shipped ' + os.path.basename(SHIPPED_WEIGHTS)
     return model, charset, size, '%s (%s)' % (name, 'ONNX Runtime' if engine == 'onnx' else 'Keras')
 

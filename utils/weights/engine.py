@@ -107,8 +107,9 @@ def load_engine(engine='auto', run_dir=None, weights=None, charset=None, width=N
                 precision='float32', cache=CACHE, log=None):
     """(model with predict_on_batch, charset, (width, height), the engine used).
     'onnx': ONNX Runtime, the graph built into ``cache`` on first use; 'keras': the Keras model in
-    ``precision`` (a policy name, or a function giving one); 'auto': ONNX Runtime for models of any width (the
-    Keras model for a fixed-width run). ``precision='int8'``: ONNX Runtime on the int8 graph (build_int8)."""
+    ``precision`` (a policy name, or 'auto' for utils.train.precision.choose_precision, asked only here so that
+    the ONNX path never imports TensorFlow); 'auto': ONNX Runtime for models of any width (the Keras model for a
+    fixed-width run). ``precision='int8'``: ONNX Runtime on the int8 graph (build_int8)."""
     from utils.weights.load import load_recognizer, model_files
     if engine not in ENGINES:
         raise ValueError('unknown engine %r (%s)' % (engine, ', '.join(ENGINES)))
@@ -135,7 +136,8 @@ def load_engine(engine='auto', run_dir=None, weights=None, charset=None, width=N
                 build_int8(float_path, path, height)
         return OnnxRecognizer(path), alphabet, (None, height), 'onnx'
     from utils.cli import import_keras
+    from utils.train.precision import choose_precision
     import_keras()
     model, alphabet, size = load_recognizer(run_dir, weights, charset, width, height, rnn,
-                                            precision() if callable(precision) else precision)
+                                            choose_precision(precision)[0])
     return model, alphabet, size, 'keras'
