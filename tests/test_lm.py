@@ -39,8 +39,10 @@ def test_the_lm_settles_a_close_call_between_look_alikes():
     assert decode_batch(probs[None], charset, lm=lm) == ['월요일']
 
 
-def test_the_repo_lm_is_built_once_and_cached(tmp_path):
+def test_the_repo_lm_is_built_once_cached_and_kept(tmp_path):
     lm = load_lm(cache=str(tmp_path))
     assert len(list(tmp_path.iterdir())) == 1
+    assert load_lm(cache=str(tmp_path)) is lm
+    load_lm.cache_clear()
     again = load_lm(cache=str(tmp_path))
     assert again.counts == lm.counts and lm.logprob('계약', '서') > lm.logprob('계약', '뷁')

@@ -8,6 +8,7 @@ Interpolated absolute discounting (each order's counts less a discount, the
 mass freed going to the next lower order, down to an add-one unigram over the
 charset): small, fast to build and good enough to tell 월요일 from 필요일.
 """
+import functools
 import hashlib
 import math
 import os
@@ -129,9 +130,11 @@ def training_texts():
     return read_corpus(TRAINING_CORPUS) + read_corpus(MANUAL_CORPUS)
 
 
+@functools.lru_cache(maxsize=None)
 def load_lm(order=ORDER, cache=CACHE):
     """The repo's own CharLM: built from training_texts() once, then read from
-    a cache file named by the corpora's checksum (a rebuild when they change)."""
+    a cache file named by the corpora's checksum (a rebuild when they change).
+    One per process, so every batch of a page shares it and its logprob cache."""
     from utils.synth.text import MANUAL_CORPUS, TRAINING_CORPUS
     digest = hashlib.sha1(str(order).encode())
     for path in (TRAINING_CORPUS, MANUAL_CORPUS):
