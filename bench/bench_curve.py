@@ -1,10 +1,13 @@
-"""Held-out CER of the shipped models against the CPU-hours of training behind them (v1 -> vN).
+"""Held-out CER of the shipped models, and of the runs between them that did not
+ship, against the CPU-hours of training behind them (v1 -> vN).
 
     python bench/bench_curve.py [bench/curve_runs]
 
-Reads ``versions.json`` in the folder (per shipped version: the training hours
-it added on the 2-core CPU, steps, lines, the validation CER of its own run and
-the held-out line-set CER measured by bench/bench_accuracy.py when it shipped)
+Reads ``versions.json`` in the folder (per version or run, in training order:
+the training hours it added on the 2-core CPU, steps, lines, the validation CER
+of its own run, the held-out line-set CER (greedy) measured by
+bench/bench_accuracy.py when it ended, and ``"shipped": false`` for a run that
+the next version continued from without shipping)
 and each ``<version>_history.csv`` there (a run's history.csv, for the curve
 inside a run), and writes a table and bench/curve_cer.png into BENCHMARKS.md
 section 'curve'. The commands of every version are in docs/model_card.md.
@@ -33,7 +36,7 @@ def main(argv=None):
         total += v['hours']
         points.append((total, v))
         table.append('| %s | %.2f | %.2f | %s | %s | %.3f | %.3f | %.3f | %s |' % (
-            v['name'], v['hours'], total, format(v['steps'], ','), format(v['lines'], ','), v['val_cer'],
+            v['name'] + ('' if v.get('shipped', True) else ' (run, not shipped)'), v['hours'], total, format(v['steps'], ','), format(v['lines'], ','), v['val_cer'],
             v['short_cer'], v['long_cer'], v['machine']))
     import matplotlib
     matplotlib.use('Agg')
@@ -42,6 +45,10 @@ def main(argv=None):
     xs = [x for x, _ in points]
     ax.plot(xs, [v['short_cer'] for _, v in points], 'o-', label='held-out short lines')
     ax.plot(xs, [v['long_cer'] for _, v in points], 's-', label='held-out long lines')
+    unshipped = [(x, v) for x, v in points if not v.get('shipped', True)]
+    if unshipped:
+        ax.plot([x for x, _ in unshipped] * 2, [v[k] for k in ('short_cer', 'long_cer') for _, v in unshipped], 'o',
+                mfc='white', color='black', label='run not shipped')
     start = 0.0
     for x, v in points:
         path = os.path.join(folder, '%s_history.csv' % v['name'])
@@ -58,7 +65,8 @@ def main(argv=None):
     fig.tight_layout()
     fig.savefig(PLOT, dpi=100)
     footer = ['', 'Held-out CER: bench/bench_accuracy.py on the two line sets of `python -m utils.synth.heldout` (text '
-              'and fonts never used in training), measured when each version shipped. Hours: wall-clock training time on '
+              'and fonts never used in training), greedy decoding, measured when each version shipped or run ended; a '
+              'run not shipped is one the next version went on from. Hours: wall-clock training time on '
               'the 2-core machine of that session (the machine column: v1-v3 computed in bf16 on AVX512-BF16 cores, '
               'later versions in float32 where the cores have no bf16, at about half the speed). Plot: '
               '`bench/curve_cer.png`.']
