@@ -36,10 +36,10 @@ DOCUMENT_SYMBOLS = ('㈜㈔㎡㎢㎥㎠㎏㎎㎞㎝㎜㎖ℓ℃㎾§°±≤≥�
                     + ''.join(map(chr, range(0x3260, 0x327C))) + 'ㄱㄴㄷㄹㅁㅂㅅㅇㅈㅊㅋㅌㅍㅎ甲乙丙丁戊'
                     + '◎◇◆▷▶▽▼☆★☎→←↑↓↔⇒【】《》〔〕')
 GENERAL = 'general'
-# Look-alike characters of real documents, written as the charset's one.
-EQUIVALENTS = str.maketrans({'․': '·', 'ㆍ': '·', '⋅': '·', '‧': '·', '∙': '·', '･': '·', '•': '·', '“': '"', '”': '"',
-                             '‘': "'", '’': "'", '´': "'", '∼': '~', '～': '~', '｢': '「', '｣': '」', '〈': '<',
-                             '〉': '>', '\u3000': ' '})
+# Look-alike characters of real documents, by the charset character they are written as (quotes: opening, closing).
+LOOK_ALIKES = {'·': '․ㆍ⋅‧∙･•', '"': '“”', "'": '‘’´', '~': '∼～', '「': '｢', '」': '｣', '<': '〈', '>': '〉',
+               ' ': '\u3000'}
+EQUIVALENTS = str.maketrans({v: c for c, variants in LOOK_ALIKES.items() for v in variants})
 
 
 def normalize_text(text):

@@ -8,15 +8,15 @@ import pytest
 from helpers import ROOT, run_tool
 from crnn_data import GTUtility
 from crnn_lines import read_image
-from utils.synth.lines import BUNDLED_FONT, Renderer, SampleMaker, font_coverage, generate
+from utils.synth.lines import BUNDLED_FONT, Renderer, SampleMaker, font_coverage, generate, typeset
 from utils.synth.text import KSX1001_HANGUL, TextSource
 
 
 def make(out, count=24, seed=3, append=False, workers=1, kinds=(('문장', 0.8), ('단어(어절)', 0.1), ('글자(음절)', 0.1)),
-         source=(('contract', 0.5), ('random', 0.5)), lines=None, drop=0):
+         source=(('contract', 0.5), ('random', 0.5)), lines=None, drop=0, look_alikes=0.0):
     renderer = Renderer([BUNDLED_FONT], distortions={'blur': 0.3, 'noise': 0.3, 'rotate': 0.2, 'jpeg': 0.2,
                                                      'perspective': 0.2, 'rules': 0.2})
-    maker = SampleMaker(seed, kinds, TextSource(source, lines), renderer)
+    maker = SampleMaker(seed, kinds, TextSource(source, lines), renderer, look_alikes)
     return generate(str(out), count, maker, append=append, drop_images=drop, workers=workers, progress=False)
 
 
@@ -73,6 +73,26 @@ def test_text_a_font_lacks_is_never_drawn(tmp_path):
     assert stats['redrawn_for_font'] > 0
     gt = json.load(open(tmp_path / 'korean_printed_sentence.json', encoding='utf-8'))
     assert {a['text'] for a in gt['annotations']} == {'계약서 제1조'}
+
+
+def test_lines_drawn_typeset_are_labelled_with_the_charsets_characters(tmp_path):
+    cov = font_coverage(BUNDLED_FONT)
+    rng = np.random.default_rng(0)
+    assert typeset("(이하 '갑'이라 한다)", cov, rng) == '(이하 \u2018갑\u2019이라 한다)'
+    assert typeset('"11년도 예산"', cov, rng) == '\u201c11년도 예산\u201d'
+    dots = typeset('가·나·다 1~2', cov, rng)
+    assert dots[1] == dots[3] != '·' and dots[7] != '~' and dots[::2] == '가나다12' and dots[5] == ' '
+    assert typeset('가 나', cov, rng) == '가 나'
+    assert typeset("a'b", frozenset(map(ord, "a'b")), rng) == "a'b"  # a font without the curled quote
+    lines = ["'갑'·'을' 계약"]
+    for name, share in (('plain', 0.0), ('typeset', 1.0)):
+        make(tmp_path / name, count=3, source=(('file', 1.0),), lines=lines, kinds=(('문장', 1.0),), look_alikes=share)
+    for name in ('plain', 'typeset'):
+        gt = json.load(open(tmp_path / name / 'korean_printed_sentence.json', encoding='utf-8'))
+        assert [a['text'] for a in gt['annotations']] == lines * 3
+    for k in range(1, 4):
+        plain, drawn = (read_image(str(tmp_path / name / 'printed' / ('%08d.png' % k))) for name in ('plain', 'typeset'))
+        assert plain.shape != drawn.shape or (plain != drawn).any()
 
 
 def test_cli_smoke(tmp_path):

@@ -20,6 +20,7 @@ from collections import Counter
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from crnn_utils import LOOK_ALIKES
 from utils.atomic import write_text_atomic
 from utils.synth.distort import distort
 from utils.synth.text import HUNSPELL_KO, TextSource, as_kind, make_rng, parse_mix, parse_weights
@@ -109,11 +110,33 @@ def png_bytes(img):
     return buf.getvalue()
 
 
-class SampleMaker:
-    """Everything needed to make sample k; picklable for worker processes."""
+def typeset(text, covered, rng):
+    """``text`` as word processors print it: each mark that has look-alikes
+    (crnn_utils.LOOK_ALIKES; spaces stay) drawn as one the font ``covered``,
+    the same one throughout the line; quotes curled, opening at the start of
+    the line or after a space or bracket, closing elsewhere."""
+    chosen, out = {}, []
+    for i, c in enumerate(text):
+        if c in '"\'':
+            opening = i == 0 or text[i - 1] in ' ([{<「『'
+            variant = LOOK_ALIKES[c][0 if opening else 1]
+            out.append(variant if ord(variant) in covered else c)
+            continue
+        if c not in chosen:
+            variants = [v for v in LOOK_ALIKES.get(c, '') if c != ' ' and ord(v) in covered]
+            chosen[c] = variants[int(rng.integers(len(variants)))] if variants else c
+        out.append(chosen[c])
+    return ''.join(out)
 
-    def __init__(self, seed, kinds, source, renderer):
+
+class SampleMaker:
+    """Everything needed to make sample k; picklable for worker processes.
+    ``look_alikes``: the share of lines drawn typeset (see typeset) while
+    labelled with the charset's characters."""
+
+    def __init__(self, seed, kinds, source, renderer, look_alikes=0.0):
         self.seed, self.kinds, self.source, self.renderer = seed, kinds, source, renderer
+        self.look_alikes = look_alikes
 
     def __call__(self, k):
         rng = make_rng(self.seed, k)
@@ -128,7 +151,12 @@ class SampleMaker:
         else:
             raise ValueError('sample %d: no font covers any of %d drawn texts' % (k, MAX_TRIES))
         font_index = usable[int(nprng.integers(len(usable)))]
-        img, applied = self.renderer.render(text, font_index, nprng)
+        drawn = text
+        if self.look_alikes:
+            typeset_rng = np.random.default_rng([self.seed, k, 1])  # apart, so other draws stay as they were
+            if typeset_rng.random() < self.look_alikes:
+                drawn = typeset(text, self.renderer.coverage[font_index], typeset_rng)
+        img, applied = self.renderer.render(drawn, font_index, nprng)
         return dict(k=k, text=text, kind=kind, font=os.path.basename(self.renderer.fonts[font_index]),
                     is_aug=bool(applied), png=png_bytes(img), width=img.shape[1], height=img.shape[0],
                     redrawn=attempt)
@@ -223,6 +251,8 @@ def parse_args(argv=None):
     a('--perspective', type=float, default=0.1, help='probability of a slight perspective warp')
     a('--jpeg', type=float, default=0.1, help='probability of JPEG artifacts')
     a('--rules', type=float, default=0.05, help='probability of underline/table rules')
+    a('--look-alikes', type=float, default=0.2, help="share of lines drawn as word processors print them: curly "
+      "quotes, other middle dots and tildes (labelled with the charset's characters)")
     a('--json-name', default='korean_printed_sentence.json', help='annotation file written in --out')
     a('--image-dir', default='printed', help='image folder written in --out')
     a('--append', action='store_true', help='add to an existing dataset, ids continue')
@@ -244,7 +274,7 @@ def main(argv=None):
     probs = {k: getattr(args, k) for k in ('blur', 'noise', 'rotate', 'perspective', 'jpeg', 'rules')}
     renderer = Renderer(find_fonts(args.fonts, system=not args.no_system_fonts), size, padding, probs)
     source = TextSource(mix, lines, args.max_chars, args.min_chars, dictionary=args.dictionary)
-    maker = SampleMaker(args.seed, parse_weights(args.kinds, KINDS, 'kind'), source, renderer)
+    maker = SampleMaker(args.seed, parse_weights(args.kinds, KINDS, 'kind'), source, renderer, args.look_alikes)
     stats = generate(args.out, args.count, maker, args.json_name, args.image_dir, args.append,
                      args.drop_images, args.workers, progress=not args.no_progress)
     print('wrote %(json)s: %(total)d entries in all, ids from %(first_id)08d' % stats)

@@ -23,6 +23,7 @@ PHRASES = [
     '위 계약을 증명하기 위하여', '갑과 을은 서명 날인한다.', '잔금은 {date}에 지급한다.', '보증금 {amount}',
     '연체 시 연 {rate}퍼센트의 이자를 가산한다.', '제{n}조 ({title})', '제{n}조 제{m}항에 따른다.', '{role}: {name}',
     '상호: {company}', '계좌번호: {account}', '전화: {phone}', '{n}. {title}', '[{title}]', '<{title}>',
+    "{company}(이하 '갑'이라 한다)", "{name}(이하 '을'이라 한다)", "'{title}'에 관한 사항", "제{n}조의 '{title}'",
 ]
 
 
@@ -174,6 +175,7 @@ def numbers_line(rng):
         '(%02d) %d-%04d' % (rng.randint(2, 64), rng.randint(200, 9999), rng.randint(0, 9999)),
         '%d~%d' % (rng.randint(1, 50), rng.randint(51, 99)), '%d개월' % rng.randint(1, 60),
         '%d시 %d분' % (rng.randint(0, 23), rng.randint(0, 59)), 'No. %d' % rng.randint(1, 9999),
+        "'%02d년" % (y % 100), "'%02d. %d. %d." % (y % 100, m, d), "'%02d년 %d월" % (y % 100, m),
     ]
     return rng.choice(forms)
 
