@@ -13,10 +13,10 @@ from utils.synth.text import KSX1001_HANGUL, TextSource
 
 
 def make(out, count=24, seed=3, append=False, workers=1, kinds=(('문장', 0.8), ('단어(어절)', 0.1), ('글자(음절)', 0.1)),
-         source=(('contract', 0.5), ('random', 0.5)), lines=None, drop=0, look_alikes=0.0):
+         source=(('contract', 0.5), ('random', 0.5)), lines=None, drop=0, look_alikes=0.0, wide_spaces=0.0):
     renderer = Renderer([BUNDLED_FONT], distortions={'blur': 0.3, 'noise': 0.3, 'rotate': 0.2, 'jpeg': 0.2,
                                                      'perspective': 0.2, 'rules': 0.2})
-    maker = SampleMaker(seed, kinds, TextSource(source, lines), renderer, look_alikes)
+    maker = SampleMaker(seed, kinds, TextSource(source, lines), renderer, look_alikes, wide_spaces)
     return generate(str(out), count, maker, append=append, drop_images=drop, workers=workers, progress=False)
 
 
@@ -75,7 +75,7 @@ def test_text_a_font_lacks_is_never_drawn(tmp_path):
     assert {a['text'] for a in gt['annotations']} == {'계약서 제1조'}
 
 
-def test_lines_drawn_typeset_are_labelled_with_the_charsets_characters(tmp_path):
+def test_lines_drawn_typeset_or_justified_are_labelled_with_the_charsets_characters(tmp_path):
     cov = font_coverage(BUNDLED_FONT)
     rng = np.random.default_rng(0)
     assert typeset("(이하 '갑'이라 한다)", cov, rng) == '(이하 \u2018갑\u2019이라 한다)'
@@ -85,14 +85,16 @@ def test_lines_drawn_typeset_are_labelled_with_the_charsets_characters(tmp_path)
     assert typeset('가 나', cov, rng) == '가 나'
     assert typeset("a'b", frozenset(map(ord, "a'b")), rng) == "a'b"  # a font without the curled quote
     lines = ["'갑'·'을' 계약"]
-    for name, share in (('plain', 0.0), ('typeset', 1.0)):
-        make(tmp_path / name, count=3, source=(('file', 1.0),), lines=lines, kinds=(('문장', 1.0),), look_alikes=share)
-    for name in ('plain', 'typeset'):
+    for name, shares in (('plain', (0, 0)), ('typeset', (1, 0)), ('justified', (0, 1))):
+        make(tmp_path / name, count=3, source=(('file', 1.0),), lines=lines, kinds=(('문장', 1.0),), look_alikes=shares[0],
+             wide_spaces=shares[1])
         gt = json.load(open(tmp_path / name / 'korean_printed_sentence.json', encoding='utf-8'))
         assert [a['text'] for a in gt['annotations']] == lines * 3
     for k in range(1, 4):
-        plain, drawn = (read_image(str(tmp_path / name / 'printed' / ('%08d.png' % k))) for name in ('plain', 'typeset'))
+        plain, drawn, wide = (read_image(str(tmp_path / name / 'printed' / ('%08d.png' % k)))
+                              for name in ('plain', 'typeset', 'justified'))
         assert plain.shape != drawn.shape or (plain != drawn).any()
+        assert wide.shape[0] == plain.shape[0] and wide.shape[1] > plain.shape[1]  # same size and padding, wider gaps
 
 
 def test_cli_smoke(tmp_path):

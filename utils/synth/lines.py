@@ -131,12 +131,13 @@ def typeset(text, covered, rng):
 
 class SampleMaker:
     """Everything needed to make sample k; picklable for worker processes.
-    ``look_alikes``: the share of lines drawn typeset (see typeset) while
-    labelled with the charset's characters."""
+    ``look_alikes``: the share of lines drawn typeset (see typeset), and
+    ``wide_spaces`` the share drawn with the wide word gaps of justified text
+    (2-5 spaces), both labelled with the charset's characters and one space."""
 
-    def __init__(self, seed, kinds, source, renderer, look_alikes=0.0):
+    def __init__(self, seed, kinds, source, renderer, look_alikes=0.0, wide_spaces=0.0):
         self.seed, self.kinds, self.source, self.renderer = seed, kinds, source, renderer
-        self.look_alikes = look_alikes
+        self.look_alikes, self.wide_spaces = look_alikes, wide_spaces
 
     def __call__(self, k):
         rng = make_rng(self.seed, k)
@@ -152,10 +153,11 @@ class SampleMaker:
             raise ValueError('sample %d: no font covers any of %d drawn texts' % (k, MAX_TRIES))
         font_index = usable[int(nprng.integers(len(usable)))]
         drawn = text
-        if self.look_alikes:
-            typeset_rng = np.random.default_rng([self.seed, k, 1])  # apart, so other draws stay as they were
-            if typeset_rng.random() < self.look_alikes:
-                drawn = typeset(text, self.renderer.coverage[font_index], typeset_rng)
+        layout = np.random.default_rng([self.seed, k, 1])  # apart from the other draws, so they stay as they were
+        if self.look_alikes and layout.random() < self.look_alikes:
+            drawn = typeset(drawn, self.renderer.coverage[font_index], layout)
+        if self.wide_spaces and ' ' in text and layout.random() < self.wide_spaces:
+            drawn = drawn.replace(' ', ' ' * int(layout.integers(2, 6)))
         img, applied = self.renderer.render(drawn, font_index, nprng)
         return dict(k=k, text=text, kind=kind, font=os.path.basename(self.renderer.fonts[font_index]),
                     is_aug=bool(applied), png=png_bytes(img), width=img.shape[1], height=img.shape[0],
@@ -253,6 +255,8 @@ def parse_args(argv=None):
     a('--rules', type=float, default=0.05, help='probability of underline/table rules')
     a('--look-alikes', type=float, default=0.2, help="share of lines drawn as word processors print them: curly "
       "quotes, other middle dots and tildes (labelled with the charset's characters)")
+    a('--wide-spaces', type=float, default=0.1, help='share of lines drawn with the wide word gaps of justified '
+      'text (labelled with one space)')
     a('--json-name', default='korean_printed_sentence.json', help='annotation file written in --out')
     a('--image-dir', default='printed', help='image folder written in --out')
     a('--append', action='store_true', help='add to an existing dataset, ids continue')
@@ -274,7 +278,8 @@ def main(argv=None):
     probs = {k: getattr(args, k) for k in ('blur', 'noise', 'rotate', 'perspective', 'jpeg', 'rules')}
     renderer = Renderer(find_fonts(args.fonts, system=not args.no_system_fonts), size, padding, probs)
     source = TextSource(mix, lines, args.max_chars, args.min_chars, dictionary=args.dictionary)
-    maker = SampleMaker(args.seed, parse_weights(args.kinds, KINDS, 'kind'), source, renderer, args.look_alikes)
+    maker = SampleMaker(args.seed, parse_weights(args.kinds, KINDS, 'kind'), source, renderer, args.look_alikes,
+                        args.wide_spaces)
     stats = generate(args.out, args.count, maker, args.json_name, args.image_dir, args.append,
                      args.drop_images, args.workers, progress=not args.no_progress)
     print('wrote %(json)s: %(total)d entries in all, ids from %(first_id)08d' % stats)
