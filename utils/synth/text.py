@@ -117,8 +117,9 @@ def quantity(rng):
 def marks_snippet(rng):
     """One of the marks documents print, in the place they print it: ㈜ before a
     name, units after numbers, an enumerator before an item, 甲 and 乙 for the
-    parties, § before a number, a sign before a note, brackets round a title."""
-    kind = rng.randrange(9)
+    parties, § before a number, a sign before a note, brackets round a title,
+    nouns joined by middle dots (시장·군수·구청장)."""
+    kind = rng.randrange(10)
     if kind == 0:
         return rng.choice(['㈜', '㈜', '㈔', '(주)', '주식회사 ']) + rng.choice(KSX1001_HANGUL) + rng.choice(KSX1001_HANGUL)
     if kind == 1:
@@ -128,7 +129,7 @@ def marks_snippet(rng):
         i = rng.randrange(len(marks))
         return marks[i] + rng.choice(['.', ')', '', ' ']) if marks[0] in 'ㄱ가Ⅰⅰ' else marks[i]
     if kind == 3:
-        a, b = rng.sample(PARTIES[:3] if rng.random() < 0.8 else PARTIES, 2)
+        a, b = ('甲', '乙') if rng.random() < 0.7 else rng.sample(PARTIES, 2)
         return rng.choice(['%s과 %s은', '%s은 %s에게', '%s(임대인)과 %s(임차인)', '%s 및 %s', '%s의 %s에 대한'])  % (a, b)
     if kind == 4:
         return rng.choice(['§ %d', '§%d', '제%d조 §2', '№ %d', '%d°', '±%d', '≤ %d', '≥ %d', '≠ %d', '%d ÷ 2', '%d™',
@@ -142,6 +143,9 @@ def marks_snippet(rng):
                                                        rng.randint(1, 28))]) + right
     if kind == 7:
         return '☎ %02d-%d-%04d' % (rng.randint(2, 64), rng.randint(200, 9999), rng.randint(0, 9999))
+    if kind == 8:
+        return '·'.join(''.join(rng.choice(KSX1001_HANGUL) for _ in range(rng.randint(1, 3)))
+                        for _ in range(rng.randint(2, 4)))
     return quantity(rng)
 
 
@@ -175,7 +179,7 @@ def numbers_line(rng):
         '(%02d) %d-%04d' % (rng.randint(2, 64), rng.randint(200, 9999), rng.randint(0, 9999)),
         '%d~%d' % (rng.randint(1, 50), rng.randint(51, 99)), '%d개월' % rng.randint(1, 60),
         '%d시 %d분' % (rng.randint(0, 23), rng.randint(0, 59)), 'No. %d' % rng.randint(1, 9999),
-        "'%02d년" % (y % 100), "'%02d. %d. %d." % (y % 100, m, d), "'%02d년 %d월" % (y % 100, m),
+        '%d.·%d.' % (m, m + 1), "'%02d년" % (y % 100), "'%02d. %d. %d." % (y % 100, m, d), "'%02d년 %d월" % (y % 100, m),
     ]
     return rng.choice(forms)
 
