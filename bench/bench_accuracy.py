@@ -3,7 +3,7 @@
     python -m utils.synth.heldout --out ~/crnn-heldout
     python bench/bench_accuracy.py --sets ~/crnn-heldout [--run RUN | --weights W --charset C]
 
-Reads every set folder under --sets (utils/synth/heldout.py writes short/ and long/),
+Reads every set folder under --sets (utils/synth/heldout.py writes short/, long/ and typeset/),
 recognizes each line with the CRNN (the shipped model by default, any width)
 and with ``tesseract IMAGE - -l kor --psm 7`` (Debian: tesseract-ocr-kor), and
 writes CER and line accuracy of both to BENCHMARKS.md section 'accuracy'.

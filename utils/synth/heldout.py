@@ -3,8 +3,10 @@
     python -m utils.synth.heldout --out ~/crnn-heldout [--count 150]
     python -m utils.synth.heldout --out ~/crnn-heldout-pages --pages
 
-Lines: two AI-Hub-format datasets, ``<out>/short`` (4-9 characters without
-spaces) and ``<out>/long`` (14-26), rendered from utils/synth/corpus/
+Lines: AI-Hub-format datasets, ``<out>/short`` (4-9 characters without
+spaces), ``<out>/long`` (14-26) and ``<out>/typeset`` (10-26, drawn as word
+processors print them: curly quotes and other look-alike marks, half of the
+lines with justified word gaps; see utils.synth.lines), rendered from utils/synth/corpus/
 heldout_documents.txt (bills kept out of the training corpus) with
 utils.synth.lines.HELDOUT_FONTS (kept out of find_fonts()), 32-44 px glyphs, mild
 blur and noise. ``CRNN_predict.py --data-dir <out>/short`` evaluates on one;
@@ -27,8 +29,9 @@ import os
 from utils.synth.lines import Renderer, SampleMaker, find_fonts, generate
 from utils.synth.text import HELDOUT_CORPUS, read_corpus
 
-SETS = {'short': (4, 9), 'long': (14, 26)}
-SEEDS = {'short': 9001, 'long': 9002}
+# name: (fewest, most non-space characters, share drawn typeset, share drawn with justified gaps)
+SETS = {'short': (4, 9, 0.0, 0.0), 'long': (14, 26, 0.0, 0.0), 'typeset': (10, 26, 1.0, 0.5)}
+SEEDS = {'short': 9001, 'long': 9002, 'typeset': 9003}
 PAGE_SEEDS = {'plain': 9200, 'lo': 9300}
 DISTORTIONS = {'blur': 0.5, 'noise': 0.5}
 
@@ -63,11 +66,11 @@ class HeldoutText:
 
 
 def build(out, name, count, workers=2):
-    lo, hi = SETS[name]
+    lo, hi, look_alikes, wide_spaces = SETS[name]
     renderer = Renderer(find_fonts(heldout=True), size=(32, 44), padding=(4, 14), distortions=DISTORTIONS)
     if not renderer.fonts:
         raise ValueError('no held-out fonts installed (apt-get install fonts-baekmuk fonts-unfonts-core fonts-nanum-extra)')
-    maker = SampleMaker(SEEDS[name], (('문장', 1.0),), HeldoutText(lo, hi), renderer)
+    maker = SampleMaker(SEEDS[name], (('문장', 1.0),), HeldoutText(lo, hi), renderer, look_alikes, wide_spaces)
     return generate(os.path.join(out, name), count, maker, workers=workers, progress=False)
 
 
@@ -118,7 +121,7 @@ def parse_args(argv=None):
     from utils.cli import HelpFormatter
     p = argparse.ArgumentParser(prog='python -m utils.synth.heldout', description=__doc__,
                                 formatter_class=HelpFormatter)
-    p.add_argument('--out', required=True, help='folder for the sets (short/ and long/, or the page sets)')
+    p.add_argument('--out', required=True, help='folder for the sets (short/, long/ and typeset/, or the page sets)')
     p.add_argument('--count', type=int, default=150, help='lines per set')
     p.add_argument('--pages', action='store_true', help='write the page sets instead of the line sets')
     p.add_argument('--workers', type=int, default=2, help='processes rendering lines')
