@@ -1,4 +1,4 @@
-"""The shipped model (CRNN_weights_korean_v4.h5 + CRNN_charset_korean_v4.json):
+"""The shipped model (CRNN_weights_korean_v5.h5 + CRNN_charset_korean_v5.json):
 its files, and what it reads.
 
 tests/data/heldout_lines holds 16 lines of utils/synth/heldout.py's sets (text and
@@ -23,7 +23,7 @@ from utils.weights.load import SHIPPED_CHARSET, SHIPPED_WEIGHTS, charset_for_wei
 LINES = os.path.join(ROOT, 'tests', 'data', 'heldout_lines')
 # CER of the shipped weights on the 16 lines when they were committed (README model card), plus a margin for
 # float noise across machines; a broken resize, padding or decoder sends it far above.
-SHIPPED_CER_BOUND = 0.05  # measured 0.010 (v4, float32); v3 0.024, v2 0.053, v1 0.124
+SHIPPED_CER_BOUND = 0.05  # v4 measured 0.010 (float32); v3 0.024, v2 0.053, v1 0.124
 
 
 def test_shipped_files():
