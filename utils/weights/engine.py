@@ -88,37 +88,19 @@ def build_int8(float_path, path, height=32):
 
 class OnnxRecognizer:
     """The CRNN's prediction model in ONNX Runtime, with Keras' ``predict_on_batch`` (so the line and page code
-    takes either); ``threads``: ONNX Runtime's intra-op threads (default: one per core). The session opens in a
-    background thread, so that reading and cutting up a page overlaps it; the first use waits for it."""
+    takes either); ``threads``: ONNX Runtime's intra-op threads (default: one per core)."""
 
     def __init__(self, path, threads=None):
-        import threading
         import onnxruntime as ort
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
-        self.path, self._opened = path, {}
-
-        def open_session():
-            try:
-                self._opened['session'] = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
-            except Exception as e:  # raised again by the first use, in the caller's thread
-                self._opened['error'] = e
-        self._opening = threading.Thread(target=open_session, daemon=True)
-        self._opening.start()
-
-    @property
-    def session(self):
-        if self._opening is not None:
-            self._opening.join()
-            self._opening = None
-        if 'error' in self._opened:
-            raise self._opened['error']
-        return self._opened['session']
+        self.session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+        self.input = self.session.get_inputs()[0].name
+        self.path = path
 
     def predict_on_batch(self, images):
-        session = self.session
-        return session.run(None, {session.get_inputs()[0].name: np.asarray(images, np.float32)})[0]
+        return self.session.run(None, {self.input: np.asarray(images, np.float32)})[0]
 
 
 def load_engine(engine='auto', run_dir=None, weights=None, charset=None, width=None, height=32, rnn='lstm',
