@@ -209,7 +209,6 @@ def read_pages(args, model_pred, charset, size):
     from crnn_page import draw_overlay, page_record, read_lines
     from utils.page_files import PAGE_EXTENSIONS, PageReadError, read_page
     from utils.atomic import write_text_atomic
-    from utils.synth.lines import BUNDLED_FONT
 
     def recognize_lines(images):
         return recognize_images(model_pred, charset, images, size, args.batch_size, args.beam_width, args.lm)
@@ -252,6 +251,7 @@ def read_pages(args, model_pred, charset, size):
             print('%.3f\t%s' % (line.confidence, text) if args.tsv else text, flush=True)
         records.append(page_record(path, n, gray, lines, angle, turn))
         if args.overlay:
+            from utils.synth.lines import BUNDLED_FONT  # here: the synthesizer's imports would slow every page read
             draw_overlay(gray, lines, BUNDLED_FONT).save(overlay_path(args.overlay, len(records), many))
     if args.output and records:
         write_text_atomic(args.output, json.dumps({'pages': records}, ensure_ascii=False, indent=1))

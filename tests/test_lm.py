@@ -28,6 +28,15 @@ def test_beam_search_without_the_lm_reads_what_greedy_reads():
     assert lm_beam_search(probs, charset, lm, alpha=0.0, beta=0.0) == greedy_decode(probs[None], charset)[0]
 
 
+def test_frames_no_class_passes_are_passed_over():
+    """An untrained model's flat outputs (every class under the prune) read as nothing, between frames that do read."""
+    charset = '가나다라 _'
+    probs = frames(charset, '_가__나_')
+    flat = np.full((3, len(charset)), 1e-4, np.float32)
+    lm = CharLM.from_texts(['가나'], order=3)
+    assert lm_beam_search(np.concatenate([probs[:3], flat, probs[3:]]), charset, lm, alpha=0.0, beta=0.0) == '가나'
+
+
 def test_the_lm_settles_a_close_call_between_look_alikes():
     """월요일 and 필요일 look alike: frames that lean to 필 read 월 once the LM has seen 월요일."""
     charset = '월필요일 _'

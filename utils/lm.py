@@ -83,27 +83,35 @@ def lm_beam_search(probs, charset, lm, beam_width=BEAM, alpha=ALPHA, beta=BETA, 
     (a bonus per character against the LM's bias to short texts). Classes
     under ``prune`` at a frame are not tried there."""
     blank = len(charset) - 1
-    logp = np.log(np.maximum(np.asarray(probs, np.float64), 1e-12))
+    probs = np.asarray(probs)
+    mask = probs > prune
+    frames, classes = np.nonzero(mask)
+    logs = np.log(np.maximum(probs[frames, classes].astype(np.float64), 1e-12)).tolist()
+    classes = classes.tolist()
     beams = {'': (0.0, -math.inf, 0.0)}  # prefix -> (log p blank-ending, log p non-blank-ending, lm score)
-    for t in range(logp.shape[0]):
-        row = logp[t]
-        candidates = np.nonzero(row > math.log(prune))[0]
-        if len(candidates) == 1 and candidates[0] == blank:  # only blank: every prefix stays, ranked as before
-            p = row[blank]
-            beams = {k: (_logsumexp(pb, pnb) + p, -math.inf, s) for k, (pb, pnb, s) in beams.items()}
+    start, blank_run = 0, None
+    for end in np.cumsum(mask.sum(1)).tolist():
+        candidates, row = classes[start:end], logs[start:end]
+        start = end
+        if not candidates:  # a frame with no class over the prune (an untrained model's) is passed over
             continue
+        if len(candidates) == 1 and candidates[0] == blank:  # only blank: every prefix stays, ranked as before
+            blank_run = row[0] if blank_run is None else blank_run + row[0]
+            continue
+        beams = _after_blanks(beams, blank_run)
+        blank_run = None
         new = defaultdict(lambda: [-math.inf, -math.inf, 0.0])
         for prefix, (pb, pnb, lm_score) in beams.items():
             total = _logsumexp(pb, pnb)
-            for c in candidates:
-                p = row[c]
+            last = prefix[-1] if prefix else None
+            for c, p in zip(candidates, row):
                 if c == blank:
                     entry = new[prefix]
                     entry[0] = _logsumexp(entry[0], total + p)
                     entry[2] = lm_score
                     continue
                 ch = charset[c]
-                if prefix and prefix[-1] == ch:
+                if last == ch:
                     entry = new[prefix]  # a repeat without a blank between stays the same character
                     entry[1] = _logsumexp(entry[1], pnb + p)
                     entry[2] = lm_score
@@ -115,7 +123,17 @@ def lm_beam_search(probs, charset, lm, beam_width=BEAM, alpha=ALPHA, beta=BETA, 
                 extended[2] = lm_score + alpha * lm.logprob(prefix, ch) + beta
         beams = dict(sorted(((k, tuple(v)) for k, v in new.items()),
                             key=lambda kv: _logsumexp(kv[1][0], kv[1][1]) + kv[1][2], reverse=True)[:beam_width])
+    beams = _after_blanks(beams, blank_run)
     return max(beams.items(), key=lambda kv: _logsumexp(kv[1][0], kv[1][1]) + kv[1][2])[0]
+
+
+def _after_blanks(beams, log_p):
+    """The beams after a run of frames where only blank passes the prune, of
+    summed log probability ``log_p`` (None: no such run): every prefix ends in
+    blank, their order unchanged, so the run is one step however long."""
+    if log_p is None:
+        return beams
+    return {k: (_logsumexp(pb, pnb) + log_p, -math.inf, s) for k, (pb, pnb, s) in beams.items()}
 
 
 def lm_beam_decode(probs, charset, lm, beam_width=BEAM, alpha=ALPHA, beta=BETA):
