@@ -28,7 +28,7 @@ def test_beam_search_without_the_lm_reads_what_greedy_reads():
     assert lm_beam_search(probs, charset, lm, alpha=0.0, beta=0.0) == greedy_decode(probs[None], charset)[0]
 
 
-def test_frames_no_class_passes_are_passed_over():
+def test_frames_where_no_class_passes_the_prune_are_passed_over():
     """An untrained model's flat outputs (every class under the prune) read as nothing, between frames that do read."""
     charset = '가나다라 _'
     probs = frames(charset, '_가__나_')
