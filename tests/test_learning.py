@@ -1,6 +1,13 @@
 """The network learns: the real CRNN (any input width), trained from scratch
 on eight rendered lines, reads them back (CER <= 0.05) within a fixed budget
-of 300 steps (a few minutes on 2 CPU cores).
+of 200 steps (one to two minutes on 2 CPU cores).
+
+Batch normalization reads with moving averages at inference; at Keras'
+default momentum 0.99 they still hold about 5 % of their initial values after
+300 steps, so a network trained this briefly can read right in training mode
+and wrong at inference (seen on one machine: training loss 0.006, inference
+CER 0.5 at 300 steps; across seeds 1-4 inference CER 0.0-0.5). So the test's network averages at momentum 0.9: with it every seed
+of 1-4 read at CER 0 from step 200 on (and at most 0.05 from step 150).
 
 The same bar fails when the pipeline is broken in the ways that silently ruin
 a CTC recognizer; each is a case below that must end far above it:
@@ -30,7 +37,7 @@ from crnn_utils import build_charset, decode_batch, recognition_metrics
 pytestmark = pytest.mark.slow
 
 LINES = ['계약', '갑과 을', '제3조', '대금', '손해', '12월', '을은', '500원']
-STEPS, BAR = 300, 0.05
+STEPS, BAR, BN_MOMENTUM = 200, 0.05, 0.9
 
 
 def shifted_charset_decode(probs, charset):
@@ -62,6 +69,9 @@ def train(root):
     gtu = GTUtility(root, verbose=False)
     charset = build_charset(gtu.text)
     image = CRNN((None, 32, 1), len(charset), prediction_only=True)
+    for layer in image.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = BN_MOMENTUM
     labels = keras.Input((None,), name='label_input')
     input_length = keras.Input((1,), dtype='int32', name='input_length')
     label_length = keras.Input((1,), dtype='int32', name='label_length')
