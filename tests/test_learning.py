@@ -6,8 +6,9 @@ Batch normalization reads with moving averages at inference; at Keras'
 default momentum 0.99 they still hold about 5 % of their initial values after
 300 steps, so a network trained this briefly can read right in training mode
 and wrong at inference (seen on one machine: training loss 0.006, inference
-CER 0.5 at 300 steps; across seeds 1-4 inference CER 0.0-0.5). So the test's network averages at momentum 0.9: with it every seed
-of 1-4 read at CER 0 from step 200 on (and at most 0.05 from step 150).
+CER 0.5 at 300 steps; across seeds 1-4 inference CER 0.0-0.5). So the test's
+network averages at momentum 0.9: with it every seed of 1-4 read at CER 0 from
+step 200 on (and at most 0.05 from step 150).
 
 The same bar fails when the pipeline is broken in the ways that silently ruin
 a CTC recognizer; each is a case below that must end far above it:
