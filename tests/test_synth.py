@@ -165,6 +165,32 @@ def test_words_source_draws_whole_dictionary_words(tmp_path):
         TextSource((('words', 1), ('random', 1)), dictionary=str(tmp_path / 'missing.dic'))
 
 
+def test_confusable_source_sets_words_beside_one_jamo_twins(tmp_path):
+    from crnn_utils import KSX1001_HANGUL
+    from utils.synth.confusable import CONFUSABLE_PAIRS, compose, decompose, twins
+    from utils.synth.text import make_rng
+    assert decompose('값') == ('ㄱ', 'ㅏ', 'ㅄ') and compose('ㄱ', 'ㅏ', 'ㅄ') == '값' and compose('ㅎ', 'ㅗ', 'ㄴ') == '혼'
+    assert set(twins('혼')) == {'온', '훈', '흔'} and twins('A') == []
+    pairs = {frozenset(p) for p in CONFUSABLE_PAIRS}
+    for c in KSX1001_HANGUL[::7]:
+        for t in twins(c):
+            assert t in KSX1001_HANGUL
+            assert [frozenset((a, b)) for a, b in zip(decompose(c), decompose(t)) if a != b][0] in pairs
+    words = ['결혼', '계약서', '혼인', '정산']
+    dic = tmp_path / 'ko.dic'
+    dic.write_text('%d\n%s\n' % (len(words), '\n'.join(words)), encoding='utf-8')
+    src = TextSource((('confusable', 1),), max_chars=20, min_chars=4, dictionary=str(dic))
+    drawn = [src.draw(make_rng(3, k), k)[0] for k in range(200)]
+    assert drawn == [src.draw(make_rng(3, k), k)[0] for k in range(200)]
+    assert max(map(len, drawn)) <= 20 and all(c in KSX1001_HANGUL for t in drawn for c in t.replace(' ', ''))
+    drawn_words = [w for t in drawn for w in t.split()]
+    strangers = [w for w in drawn_words if w not in words]
+    assert 0.2 < len(strangers) / len(drawn_words) < 0.5
+    for w in strangers:  # each a dictionary word with exactly one syllable made its twin
+        assert any(len(w) == len(d) and sum(a != b for a, b in zip(w, d)) == 1
+                   and all(a == b or b in twins(a) for a, b in zip(d, w)) for d in words)
+
+
 def test_heldout_text_and_fonts_are_never_training_ones():
     from crnn_utils import general_charset
     from utils.synth.lines import HELDOUT_FONTS, find_fonts

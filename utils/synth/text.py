@@ -12,6 +12,7 @@ import unicodedata
 from typing import Callable, NamedTuple
 
 from crnn_utils import KSX1001_HANGUL
+from utils.synth.confusable import confusable_line
 
 ARTICLE_TITLES = ['목적', '정의', '계약기간', '계약금액', '대금 지급', '위약금', '손해배상', '비밀유지', '계약의 해지',
                   '분쟁 해결', '권리 의무의 양도', '지체상금', '하자보수', '검수', '통지', '효력', '기타 사항']
@@ -266,6 +267,11 @@ def _words(ts, rng, seed, length):
     return dictionary_words(rng, ts.words, length)
 
 
+@source('confusable', from_start=True, needs=('dictionary',))
+def _confusable(ts, rng, seed, length):
+    return confusable_line(rng, ts.words, length)
+
+
 @source('numbers', from_start=True)
 def _numbers(ts, rng, seed, length):
     text = numbers_line(rng)
@@ -293,7 +299,8 @@ class TextSource:
     """Draws texts from a weighted ``mix`` of SOURCES: 'contract' templates,
     'corpus' (running text of ``corpus``, the bundled public-domain documents by
     default), 'manual' (running text of LibreOffice's Korean help), 'words' of
-    the hunspell ``dictionary``, 'numbers', 'marks' (running LibreOffice help
+    the hunspell ``dictionary``, 'confusable' (those words beside one-jamo twins,
+    utils.synth.confusable), 'numbers', 'marks' (running LibreOffice help
     text with the marks of crnn_utils.DOCUMENT_SYMBOLS where documents print
     them), 'random' syllables and 'file' ``lines``.
     Each line aims at a length drawn from ``min_chars``..``max_chars`` ('numbers'
