@@ -114,6 +114,34 @@ def test_reading_decodes_with_the_language_model_unless_told_not_to():
         assert 'CER %.4f' % cer in r.stdout and cer <= SHIPPED_CER_BOUND, (flags, r.stdout)
 
 
+def test_a_line_reads_the_same_at_its_training_bucket_as_at_its_inference_width():
+    """Training batches (InputGenerator with width buckets) and CRNN_predict fit a line with the same
+    prepare_line and differ only in how much black padding follows it; the shipped model must read each line
+    the same either way, so that the val_cer a run logs is what CRNN_predict gets."""
+    from crnn_data import InputGenerator
+    from crnn_lines import load_inputs_any_width
+    from crnn_model import output_steps
+    from crnn_utils import decode_batch
+    from utils.weights.engine import load_engine
+    model, charset, _, _ = load_engine('onnx')
+    gtu = GTUtility(LINES, verbose=False)
+    buckets = (128, 192, 256, 320, 384, 512, 768, 1024, 1408)
+    gen = InputGenerator(gtu, 4, charset, input_size=(buckets[-1], 32), buckets=buckets, steps=output_steps,
+                         verbose=False)
+    seq, trained = gen.generate(train=False), {}
+    for _ in range(gen.plan.per_pass):  # one pass: every line, in a batch of its bucket's width
+        inputs, _ = next(seq)
+        probs = model.predict_on_batch(inputs['image_input'])
+        for truth, text in zip(inputs['source_str'], decode_batch(probs, charset)):
+            trained.setdefault(str(truth), set()).add(text)
+    paths = [os.path.join(gtu.image_path, n) for n in gtu.image_names]
+    groups = load_inputs_any_width(paths, 32)
+    assert len(groups) > 2 and set(trained) == set(gtu.texts())
+    for width, (positions, rows) in groups.items():
+        for j, text in zip(positions, decode_batch(model.predict_on_batch(rows), charset)):
+            assert trained[gtu.texts()[j]] == {text}, (gtu.texts()[j], trained[gtu.texts()[j]], text, width)
+
+
 def test_int8_is_an_onnx_graph_not_a_keras_policy():
     from utils.weights.engine import load_engine
     with pytest.raises(ValueError, match='--precision int8 is an ONNX Runtime graph: give --engine onnx'):
