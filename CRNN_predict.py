@@ -27,7 +27,7 @@ import sys
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
-SHIPPED = 'CRNN_weights_korean_v7.h5'
+SHIPPED = 'CRNN_weights_korean_v8.h5'
 
 
 def width_arg(value):

@@ -66,9 +66,10 @@ def main(argv=None):
     fig.savefig(PLOT, dpi=100)
     footer = ['', 'Held-out CER: bench/bench_accuracy.py on the two line sets of `python -m utils.synth.heldout` (text '
               'and fonts never used in training), greedy decoding, measured when each version shipped or run ended; a '
-              'run not shipped is one the next version went on from. Hours: wall-clock training time on '
-              'the 2-core machine of that session (the machine column: v1-v3 computed in bf16 on AVX512-BF16 cores, '
-              'later versions in float32 where the cores have no bf16, at about half the speed). Plot: '
+              'run not shipped is one the next version went on from or one that was measured and left (a version '
+              'averaged from several runs counts the hours of them all). Hours: wall-clock training time on '
+              'the 2-core machine of that session (the machine column: bf16 where the cores compute it natively, '
+              'float32 on cores without bf16, at about half the speed). Plot: '
               '`bench/curve_cer.png`.']
     print('\n'.join(table + footer))
     write_section('curve', 'CER against CPU-hours of training, all versions', 'python bench/bench_curve.py',

@@ -10,7 +10,7 @@ from helpers import ROOT
 pytestmark = pytest.mark.slow
 
 QUICK = """data_path = {root!r}
-weights_path = {root!r} + '/CRNN_weights_korean_v7.h5'
+weights_path = {root!r} + '/CRNN_weights_korean_v8.h5'
 epochs = 2
 steps_per_epoch = 2
 validation_steps = 1

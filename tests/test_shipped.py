@@ -1,4 +1,4 @@
-"""The shipped model (CRNN_weights_korean_v7.h5 + CRNN_charset_korean_v7.json):
+"""The shipped model (CRNN_weights_korean_v8.h5 + CRNN_charset_korean_v8.json):
 its files, and what it reads.
 
 tests/data/heldout_lines holds 16 lines of utils/synth/heldout.py's sets (text and

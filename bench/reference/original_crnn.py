@@ -3,7 +3,7 @@ softmax output, ``Lambda`` over ``K.ctc_batch_cost``, SGD with Nesterov and
 clipnorm. Written for the benchmarks and the Keras 2 loading check; needs
 ``pip install tf_keras`` (a bench extra, not a runtime dependency).
 
-    python bench/original_crnn.py --load CRNN_weights_korean_v7.h5 --classes 2602
+    python bench/original_crnn.py --load CRNN_weights_korean_v8.h5 --classes 2602
 
 loads a weights file with Keras 2's own ``model.load_weights`` and prints the
 prediction shape and the largest difference to this project's model.

@@ -3,7 +3,7 @@ synthetic lines made on that machine's cores, training on Keras' JAX backend
 for a stated number of minutes, the weights written in the shipped layout.
 
     KERAS_BACKEND=jax python -m utils.train.gpu --out OUT --minutes 8 \\
-        [--weights CRNN_weights_korean_v7.h5] [--fonts FONT_DIR] [--lines 300000]
+        [--weights CRNN_weights_korean_v8.h5] [--fonts FONT_DIR] [--lines 300000]
 
 Writes ``OUT/CRNN_weights_<name>.h5`` (Keras 2 layout, float16) and
 ``OUT/CRNN_charset_<name>.json``, the run's history.csv and args.json, and,

@@ -56,8 +56,8 @@ def load_initial_weights(model, path, log=print, old_classes=None):
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHIPPED_WEIGHTS = os.path.join(ROOT, 'CRNN_weights_korean_v7.h5')
-SHIPPED_CHARSET = os.path.join(ROOT, 'CRNN_charset_korean_v7.json')
+SHIPPED_WEIGHTS = os.path.join(ROOT, 'CRNN_weights_korean_v8.h5')
+SHIPPED_CHARSET = os.path.join(ROOT, 'CRNN_charset_korean_v8.json')
 
 
 def charset_for_weights(path):
