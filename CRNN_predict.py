@@ -27,7 +27,6 @@ import sys
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
-SHIPPED = 'CRNN_weights_korean_v8.h5'
 
 
 def width_arg(value):
@@ -41,10 +40,12 @@ def width_arg(value):
 
 def parse_args(argv=None):
     from utils.cli import HelpFormatter
+    from utils.weights.load import SHIPPED_WEIGHTS
     p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     a = p.add_argument
     a('inputs', nargs='*', help='image files or folders (one text line per image)')
-    a('--run', help='run folder: checkpoints/<time>_<experiment>/ (default: the shipped model, %s)' % SHIPPED)
+    a('--run', help='run folder: checkpoints/<time>_<experiment>/ (default: the shipped model, %s)'
+      % os.path.basename(SHIPPED_WEIGHTS))
     a('--weights', help='.h5 weights (default: the run\'s final_weights.h5, or the shipped model\'s)')
     a('--charset', help='charset.json (default: the run\'s, or the shipped model\'s)')
     a('--width', type=width_arg, help="input width: 'any' (each line the width that holds it), or pixels "

@@ -25,6 +25,25 @@ CHARSET_FILE = 'charset.json'
 # The 2,350 Hangul syllables of KS X 1001 (those EUC-KR can encode): the
 # syllables of printed Korean, and the classes of the shipped model.
 KSX1001_HANGUL = ''.join(c for c in map(chr, range(0xAC00, 0xD7A4)) if len(c.encode('euc-kr', 'ignore')) == 2)
+# The jamo of precomposed Hangul syllables, in Unicode's order: 19 initials, 21 medials, 27 finals and none.
+INITIALS = 'ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ'
+MEDIALS = 'ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ'
+FINALS = ('',) + tuple('ㄱㄲㄳㄴㄵㄶㄷㄹㄺㄻㄼㄽㄾㄿㅀㅁㅂㅄㅅㅆㅇㅈㅊㅋㅌㅍㅎ')
+
+
+def jamo(c):
+    """(initial, medial, final) of a precomposed Hangul syllable (final '' when it has none), else None."""
+    k = ord(c) - 0xAC00 if len(c) == 1 else -1
+    if not 0 <= k < 11172:
+        return None
+    return INITIALS[k // 588], MEDIALS[k % 588 // 28], FINALS[k % 28]
+
+
+def compose_syllable(initial, medial, final=''):
+    """The precomposed syllable of three jamo (jamo's inverse)."""
+    return chr(0xAC00 + (INITIALS.index(initial) * 21 + MEDIALS.index(medial)) * 28 + FINALS.index(final))
+
+
 # Punctuation of contracts, notices and forms ('_' is the blank, so not here).
 DOCUMENT_PUNCTUATION = '.,:;!?()[]{}<>"\'-%/~·₩&+=*#@$※○●□■△▲①②③④⑤⑥⑦⑧⑨⑩「」『』×'
 # What Korean documents print beyond that (v4): company and association marks, units of area, volume, weight,

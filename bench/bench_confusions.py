@@ -16,19 +16,7 @@ import sys
 from collections import Counter
 
 from harness import add_model_args, load_model, write_section
-
-INITIALS = 'ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ'
-MEDIALS = 'ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ'
-FINALS = ('',) + tuple('ㄱㄲㄳㄴㄵㄶㄷㄹㄺㄻㄼㄽㄾㄿㅀㅁㅂㅄㅅㅆㅇㅈㅊㅋㅌㅍㅎ')
-
-
-def jamo(c):
-    """(initial, medial, final) of a Hangul syllable, else None."""
-    k = ord(c) - 0xAC00 if len(c) == 1 else -1
-    if not 0 <= k < 11172:
-        return None
-    return INITIALS[k // 588], MEDIALS[k % 588 // 28], FINALS[k % 28]
-
+from crnn_utils import jamo  # noqa: E402
 
 def jamo_change(a, b):
     """'ㅇ→ㅎ'-style description of what differs between two syllables ('' if not both syllables)."""

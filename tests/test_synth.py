@@ -166,8 +166,8 @@ def test_words_source_draws_whole_dictionary_words(tmp_path):
 
 
 def test_confusable_source_sets_words_beside_one_jamo_twins(tmp_path):
-    from crnn_utils import KSX1001_HANGUL
-    from utils.synth.confusable import CONFUSABLE_PAIRS, compose, decompose, twins
+    from crnn_utils import KSX1001_HANGUL, compose_syllable as compose, jamo as decompose
+    from utils.synth.confusable import CONFUSABLE_PAIRS, twins
     from utils.synth.text import make_rng
     assert decompose('값') == ('ㄱ', 'ㅏ', 'ㅄ') and compose('ㄱ', 'ㅏ', 'ㅄ') == '값' and compose('ㅎ', 'ㅗ', 'ㄴ') == '혼'
     assert set(twins('혼')) == {'온', '훈', '흔'} and twins('A') == []

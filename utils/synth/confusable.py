@@ -2,27 +2,11 @@
 one jamo printed Korean is misread by (혼/훈, 정/성, 현/연, ...), so that the
 pixels of a line, not the prior of familiar words, decide between them."""
 
-from crnn_utils import KSX1001_HANGUL
-
-LEADS = 'ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ'
-VOWELS = 'ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ'
-TAILS = ('',) + tuple('ㄱㄲㄳㄴㄵㄶㄷㄹㄺㄻㄼㄽㄾㄿㅀㅁㅂㅄㅅㅆㅇㅈㅊㅋㅌㅍㅎ')
+from crnn_utils import FINALS, INITIALS, KSX1001_HANGUL, MEDIALS, compose_syllable, jamo
 
 # The jamo pairs of the misreadings in issue 24 and BENCHMARKS.md (section 'confusions'), each read both ways.
 CONFUSABLE_PAIRS = ('ㅁㅇ', 'ㅎㅇ', 'ㅐㅕ', 'ㅗㅡ', 'ㄱㅈ', 'ㅊㅈ', 'ㅗㅜ', 'ㅈㅅ', 'ㅓㅣ', 'ㄷㄴ', 'ㅕㅓ', 'ㅘㅚ', 'ㅔㅖ',
                     'ㅏㅣ', 'ㅑㅏ', 'ㄷㅌ', 'ㄹㅌ')
-
-
-def decompose(syllable):
-    """(lead, vowel, tail) jamo of a precomposed Hangul syllable (tail '' when it has none)."""
-    code = ord(syllable) - 0xAC00
-    if not 0 <= code < 11172:
-        raise ValueError('%r is not a precomposed Hangul syllable' % syllable)
-    return LEADS[code // 588], VOWELS[code // 28 % 21], TAILS[code % 28]
-
-
-def compose(lead, vowel, tail=''):
-    return chr(0xAC00 + (LEADS.index(lead) * 21 + VOWELS.index(vowel)) * 28 + TAILS.index(tail))
 
 
 def _partners():
@@ -41,14 +25,14 @@ def twins(syllable):
     """The KS X 1001 syllables one confusable jamo away from ``syllable`` (lead, vowel or tail swapped)."""
     if syllable not in _HANGUL:
         return []
-    parts = decompose(syllable)
+    parts = jamo(syllable)
     out = []
-    for k, table in enumerate((LEADS, VOWELS, TAILS)):
+    for k, table in enumerate((INITIALS, MEDIALS, FINALS)):
         for other in PARTNERS.get(parts[k], ()):
             if other in table:
                 swapped = list(parts)
                 swapped[k] = other
-                twin = compose(*swapped)
+                twin = compose_syllable(*swapped)
                 if twin in _HANGUL:
                     out.append(twin)
     return out
