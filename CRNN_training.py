@@ -51,7 +51,12 @@ def parse_args(argv=None):
     g('--height', type=int, default=32, help='input height in pixels (the CRNN needs 32)')
     g('--buckets', help='comma list of input widths, e.g. 128,192,256,320,384,512,768: each batch holds lines of '
       'one width bucket (long lines unsqueezed, short ones cheap); replaces --width')
-    g('--rnn', default='lstm', help="sequence head of the CRNN, a name of crnn_model.HEADS ('lstm': the original's)")
+    g('--arch', default='crnn', help="architecture, a name of crnn_model.ARCHS: 'crnn' (the original's VGG CRNN) or "
+      "'light' (a narrow conv stack and a smaller BiLSTM head with the same time steps, for fast reading)")
+    g('--rnn', help="sequence head, a name of crnn_model.HEADS (default: the --arch's; 'lstm' is the original's)")
+    g('--teacher', help='distillation: a trained recognizer (weights .h5 with its charset beside it, e.g. the shipped '
+      'model) whose per-step probabilities on each training line the model also learns; same charset')
+    g('--distill', type=float, default=1.0, help='weight of the --teacher term beside the CTC loss')
     g('--charset', help="charset.json (or run folder), or 'general' (all 2,350 KS X 1001 syllables, digits, Latin, "
       "punctuation: the shipped model's), instead of building one from the data; default with --weights "
       "CRNN_weights_X.h5: the CRNN_charset_X.json beside it")
@@ -222,7 +227,8 @@ def main(argv=None):
     # model, built under the strategy
     with scope(strategy):
         model, model_pred = CRNN((None if buckets else width, args.height, 1), len(charset), head=args.rnn,
-                                 sync_batchnorm=strategy is not None, sparse_ctc=jit is False)
+                                 arch=args.arch, sync_batchnorm=strategy is not None, sparse_ctc=jit is False,
+                                 distill=args.distill if args.teacher else 0.0)
     if args.weights and not args.resume:
         load_initial_weights(model, args.weights, old_classes=old_classes)
     check_layer_names(model, comma_list(args.freeze))
@@ -236,11 +242,18 @@ def main(argv=None):
     overrides = {n: parse_setting(getattr(args, 'aug_' + n), n) for n in AUGMENTATIONS if getattr(args, 'aug_' + n)}
     augment = Augmenter.from_preset(args.augment, overrides, seed=args.seed)
     print('augmentation of training lines:', augment.describe())
+    teacher = None
+    if args.teacher:
+        from utils.train.distill import Teacher
+        teacher = Teacher(args.teacher, charset)
+        print('distillation from %s (weight %g%s)' % (args.teacher, args.distill, '' if augment else
+                                                      '; each line read by it once'))
     gen_train = InputGenerator(gt_util_train, batch_size, charset, (width, args.height),
                                max_string_len=max_string_len, seed=args.seed, threads=args.workers, augment=augment,
-                               **bucketing)
+                               teacher=teacher, **bucketing)
     gen_val = InputGenerator(gt_util_val, batch_size, charset, (width, args.height),
-                             max_string_len=max_string_len, seed=args.seed + 1, threads=args.workers, **bucketing)
+                             max_string_len=max_string_len, seed=args.seed + 1, threads=args.workers, teacher=teacher,
+                             **bucketing)
 
     # run folder: the chief's; other workers write to a private temporary folder
     if chief:

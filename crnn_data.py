@@ -94,12 +94,14 @@ class InputGenerator:
             little and long ones are not squeezed. The model must take any
             width (``CRNN((None, height, 1), ...)``).
         steps: width -> CTC time steps of the model, with ``buckets``.
+        teacher: a utils.train.distill.Teacher: each batch also holds its
+            probabilities on the lines as 'teacher_probs' (distillation).
     """
 
     def __init__(self, gt_util, batch_size, alphabet, input_size=(256, 32), grayscale=True,
                  max_string_len=62, concatenate=False, seed=1337, unknown=' ', cache='auto',
                  threads=None, augment=None, workers=1, use_multiprocessing=False, max_queue_size=10,
-                 verbose=True, buckets=None, steps=None):
+                 verbose=True, buckets=None, steps=None, teacher=None):
         if concatenate:
             raise ValueError('concatenate=True joins several words of one image into a line; '
                              'AI Hub images hold one line each, so it is not supported')
@@ -111,6 +113,7 @@ class InputGenerator:
         self.max_string_len = max_string_len
         self.seed = seed
         self.augment = augment if augment else None
+        self.teacher = teacher
         self.pydataset_options = dict(workers=workers, use_multiprocessing=use_multiprocessing,
                                       max_queue_size=max_queue_size)
         texts = gt_util.texts()
@@ -236,6 +239,8 @@ class InputSequence(keras.utils.PyDataset):
             'input_length': np.full((len(idx), 1), steps, dtype=np.int32),
             'label_length': gen.table.lengths[idx][:, None],
         }
+        if gen.teacher is not None:
+            inputs['teacher_probs'] = gen.teacher(inputs['image_input'], None if gen.augment else idx)
         if with_source_str:
             inputs['source_str'] = np.array([gtu.text[k][0] for k in idx])
         return inputs, {'ctc': np.zeros(len(idx), dtype=np.float32)}

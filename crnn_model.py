@@ -5,6 +5,7 @@ trained there load with ``model.load_weights('CRNN_weights.h5')``.
 """
 
 import functools
+from typing import NamedTuple
 
 import keras
 from keras import ops
@@ -33,15 +34,19 @@ class CTCLoss(keras.layers.Layer):
 
     ``sparse``: on TensorFlow, use its native sparse-label op (fast; not under
     XLA); other backends always use keras.ops.ctc_loss. ``blank``: the blank's
-    class index, None for the last (the decoders assume the last)."""
+    class index, None for the last (the decoders assume the last).
+    ``distill``: with a fifth input, a teacher's per-step probabilities, add
+    this weight times KL(teacher || prediction) summed over the steps
+    (distillation: the student learns the teacher's alignment too)."""
 
-    def __init__(self, sparse=True, blank=None, **kwargs):
+    def __init__(self, sparse=True, blank=None, distill=0.0, **kwargs):
         super().__init__(**kwargs)
         self.sparse = sparse
         self.blank = blank
+        self.distill = distill
 
     def call(self, inputs):
-        labels, y_pred, input_length, label_length = inputs
+        labels, y_pred, input_length, label_length = inputs[:4]
         blank = y_pred.shape[-1] - 1 if self.blank is None else self.blank
         log_probs = ops.log(ops.cast(y_pred, 'float32') + CTC_EPSILON)
         args = (ops.cast(labels, 'int32'), log_probs, ops.cast(ops.reshape(label_length, (-1,)), 'int32'),
@@ -50,10 +55,14 @@ class CTCLoss(keras.layers.Layer):
             loss = _sparse_ctc_loss_tf(*args, blank=blank)
         else:
             loss = ops.ctc_loss(*args, mask_index=blank)
+        if self.distill and len(inputs) > 4:
+            teacher = ops.cast(inputs[4], 'float32')
+            kl = ops.sum(teacher * (ops.log(teacher + CTC_EPSILON) - log_probs), axis=-1)
+            loss = loss + self.distill * ops.sum(kl, axis=-1)
         return ops.expand_dims(loss, -1)
 
     def get_config(self):
-        return {**super().get_config(), 'sparse': self.sparse, 'blank': self.blank}
+        return {**super().get_config(), 'sparse': self.sparse, 'blank': self.blank, 'distill': self.distill}
 
     def compute_output_shape(self, input_shapes):
         return (input_shapes[1][0], 1)
@@ -81,6 +90,27 @@ def _conv_stack(x, act, bn):
     return x
 
 
+def _light_conv_stack(x, act, bn):
+    """A narrow conv stack with the VGG stack's geometry (the same time steps
+    per width, so data, decoding and page reading are unchanged) at about a
+    fifth of its multiply-adds; batch norm after every convolution (folded
+    into the convolution at inference) for training from scratch."""
+    def conv(x, filters, name, kernel=(3, 3), padding='same'):
+        x = Conv2D(filters, kernel, padding=padding, use_bias=False, name=name)(x)
+        return Activation(act, name=name + '_relu')(bn(name=name + '_bn')(x))
+    x = conv(x, 32, 'lconv1')
+    x = MaxPool2D((2, 2), strides=(2, 2), padding='same', name='lpool1')(x)
+    x = conv(x, 64, 'lconv2')
+    x = MaxPool2D((2, 2), strides=(2, 2), padding='same', name='lpool2')(x)
+    x = conv(x, 128, 'lconv3_1')
+    x = conv(x, 128, 'lconv3_2')
+    x = MaxPool2D((2, 2), strides=(1, 2), padding='same', name='lpool3')(x)
+    x = conv(x, 192, 'lconv4')
+    x = conv(x, 192, 'lconv5')
+    x = MaxPool2D((2, 2), strides=(1, 2), padding='valid', name='lpool5')(x)
+    return conv(x, 256, 'lconv6', kernel=(2, 2), padding='valid')
+
+
 def _rnn_head(x, act, bn, cell):
     for i in (1, 2):
         x = Bidirectional(cell(), name='bidirectional_%i' % i)(x)
@@ -100,13 +130,37 @@ def _cnn_head(x, act, bn):
 # one entry; the layer names are the original's, so its weights files load.
 HEADS = {
     'lstm': functools.partial(_rnn_head, cell=lambda: LSTM(256, return_sequences=True)),
+    'lstm128': functools.partial(_rnn_head, cell=lambda: LSTM(128, return_sequences=True)),
     'gru': functools.partial(_rnn_head, cell=lambda: GRU(256, return_sequences=True, reset_after=False)),
     'cnn': _cnn_head,
 }
 
 
+class Arch(NamedTuple):
+    """A recognizer architecture: its conv stack (x, act, bn) -> x with the
+    geometry of output_steps, its default sequence head, and the name of its
+    first layer, which tells a weights file's architecture."""
+    conv_stack: object
+    head: str
+    first_layer: str
+
+
+# Architectures by name: the original's VGG CRNN and the light one. A new one is one entry.
+ARCHS = {
+    'crnn': Arch(_conv_stack, 'lstm', 'conv1_1'),
+    'light': Arch(_light_conv_stack, 'lstm128', 'lconv1'),
+}
+
+
+def arch_of_layers(layer_names):
+    """The ARCHS name of a model with these layer names (a weights file's
+    ``layer_names``); None when no architecture's first layer is among them."""
+    names = set(layer_names)
+    return next((name for name, arch in ARCHS.items() if arch.first_layer in names), None)
+
+
 def CRNN(input_shape, num_classes, prediction_only=False, gru=False, cnn=False, sync_batchnorm=False,
-         sparse_ctc=True, head=None):
+         sparse_ctc=True, head=None, arch='crnn', distill=0.0):
     """CRNN architecture: VGG conv stack, 2 x BiLSTM(256), softmax.
 
     # Arguments
@@ -115,8 +169,14 @@ def CRNN(input_shape, num_classes, prediction_only=False, gru=False, cnn=False, 
         num_classes: number of characters in the charset, CTC blank included.
         prediction_only: return only the prediction model.
         gru, cnn: the original's GRU and dilated-Conv1D variants of the head.
-        head: the sequence head by name, one of HEADS ('lstm', 'gru', 'cnn');
-            given, it replaces gru and cnn.
+        head: the sequence head by name, one of HEADS ('lstm', 'gru', 'cnn',
+            'lstm128'); given, it replaces gru and cnn. Default: the arch's.
+        arch: the architecture by name, one of ARCHS ('crnn': the original's
+            VGG stack; 'light': a narrow stack with the same time steps).
+        distill: weight of a distillation term: the training model takes a
+            fifth input 'teacher_probs' (B, T, num_classes), a teacher's
+            softmax on the same lines, and adds ``distill`` times the KL
+            divergence of the prediction from it, summed over time steps.
         sync_batchnorm: batch statistics over all replicas of a tf.distribute
             strategy, so N replicas train like one device on the global batch
             (TensorFlow only; the weights are the same either way).
@@ -128,13 +188,15 @@ def CRNN(input_shape, num_classes, prediction_only=False, gru=False, cnn=False, 
         (layer 'ctc'); the prediction model outputs softmax (B, T, num_classes)
         with T = model_pred.output_shape[1] time steps (62 at width 256).
     """
-    head = head or ('cnn' if cnn else 'gru' if gru else 'lstm')
+    if arch not in ARCHS:
+        raise ValueError('unknown architecture %r (%s)' % (arch, ', '.join(ARCHS)))
+    head = head or ('cnn' if cnn else 'gru' if gru else ARCHS[arch].head)
     if head not in HEADS:
         raise ValueError('unknown sequence head %r (%s)' % (head, ', '.join(HEADS)))
     act = 'relu'
     bn = functools.partial(BatchNormalization, synchronized=True) if sync_batchnorm else BatchNormalization
     image_input = Input(shape=input_shape, name='image_input')
-    x = _conv_stack(image_input, act, bn)
+    x = ARCHS[arch].conv_stack(image_input, act, bn)
     steps, channels = x.shape[1], x.shape[3]
     if x.shape[2] != 1:
         raise ValueError('input height %d does not reduce to 1 row (use 32)' % input_shape[1])
@@ -150,8 +212,12 @@ def CRNN(input_shape, num_classes, prediction_only=False, gru=False, cnn=False, 
     labels = Input(name='label_input', shape=(steps,), dtype='float32')
     input_length = Input(name='input_length', shape=(1,), dtype='int32')
     label_length = Input(name='label_length', shape=(1,), dtype='int32')
-    ctc_loss = CTCLoss(sparse=sparse_ctc, name='ctc', dtype='float32')([labels, y_pred, input_length, label_length])
-    model_train = Model(inputs=[image_input, labels, input_length, label_length], outputs={'ctc': ctc_loss}, name='crnn')
+    inputs = [image_input, labels, input_length, label_length]
+    if distill:
+        inputs.append(Input(name='teacher_probs', shape=(steps, num_classes), dtype='float32'))
+    ctc_loss = CTCLoss(sparse=sparse_ctc, distill=distill, name='ctc', dtype='float32')(
+        [labels, y_pred, input_length, label_length] + inputs[4:])
+    model_train = Model(inputs=inputs, outputs={'ctc': ctc_loss}, name='crnn')
     return model_train, model_pred
 
 

@@ -137,7 +137,7 @@ def variable_width_input(sequence):
     fail; here the image and label widths are left open."""
     tf = _tf()
     inputs, targets = sequence[0]
-    open_width = ('image_input', 'label_input')
+    open_width = ('image_input', 'label_input', 'teacher_probs')
     spec = ({k: tf.TensorSpec((None, None) + a.shape[2:] if k in open_width else (None,) + a.shape[1:],
                               tf.as_dtype(a.dtype)) for k, a in inputs.items()},
             tf.nest.map_structure(lambda a: tf.TensorSpec((None,) + a.shape[1:], tf.as_dtype(a.dtype)), targets))

@@ -22,16 +22,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 CALIBRATION_LINES, CALIBRATION_EVERY = 64, 16
 
 
-def onnx_path(weights, height=32, head='lstm', cache=CACHE):
+def onnx_path(weights, height=32, head=None, cache=CACHE):
     """Where the ONNX graph of ``weights`` is cached (by the file's checksum, height and head)."""
     digest = hashlib.sha1()
     with open(weights, 'rb') as f:
         for block in iter(lambda: f.read(1 << 20), b''):
             digest.update(block)
-    return os.path.join(cache, '%s-h%d-%s.onnx' % (digest.hexdigest()[:20], height, head))
+    return os.path.join(cache, '%s-h%d-%s.onnx' % (digest.hexdigest()[:20], height, head or 'default'))
 
 
-def build_onnx(weights, charset, path, height=32, head='lstm'):
+def build_onnx(weights, charset, path, height=32, head=None):
     """Export the any-width prediction model of ``weights`` to ``path`` (atomically)."""
     import tempfile
     from utils.cli import import_keras
@@ -40,7 +40,8 @@ def build_onnx(weights, charset, path, height=32, head='lstm'):
     from utils.atomic import atomic_write
     from utils.weights.export import export_recognizer
     from utils.weights.h5 import load_weights_h5
-    model_pred = CRNN((None, height, 1), len(charset), prediction_only=True, head=head)
+    from utils.weights.load import arch_of_weights
+    model_pred = CRNN((None, height, 1), len(charset), prediction_only=True, head=head, arch=arch_of_weights(weights))
     load_weights_h5(model_pred, weights)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with tempfile.TemporaryDirectory(dir=os.path.dirname(path)) as tmp:
@@ -103,7 +104,7 @@ class OnnxRecognizer:
         return self.session.run(None, {self.input: np.asarray(images, np.float32)})[0]
 
 
-def load_engine(engine='auto', run_dir=None, weights=None, charset=None, width=None, height=32, rnn='lstm',
+def load_engine(engine='auto', run_dir=None, weights=None, charset=None, width=None, height=32, rnn=None,
                 precision='float32', cache=CACHE, log=None):
     """(model with predict_on_batch, charset, (width, height), the engine used).
     'onnx': ONNX Runtime, the graph built into ``cache`` on first use; 'keras': the Keras model in

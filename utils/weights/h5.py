@@ -91,6 +91,18 @@ def read_weights_h5(path):
         return out
 
 
+def stored_layer_names(path):
+    """The layer names a Keras 2 layout file lists (its ``layer_names``), without
+    reading the arrays; [] for Keras 3's own formats or a file without them."""
+    if is_keras3_file(path):
+        return []
+    try:
+        with h5py.File(path, 'r') as f:
+            return [_text(n) for n in np.atleast_1d(_weights_root(f).attrs.get('layer_names', []))]
+    except OSError as e:
+        raise ValueError('%s is not a readable HDF5 weights file (%s)' % (path, e)) from None
+
+
 def _weights_root(f):
     return f['model_weights'] if 'layer_names' not in f.attrs and 'model_weights' in f else f
 

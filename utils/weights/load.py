@@ -84,11 +84,20 @@ def grown_from(weights, charset):
     return len(old) if len(old) < len(charset) and charset.startswith(old[:-1]) else None
 
 
-def model_files(run_dir=None, weights=None, charset=None, width=None, height=32, rnn='lstm'):
+def arch_of_weights(path):
+    """The architecture (a crnn_model.ARCHS name) a weights file was saved
+    from, told by its layer names, without Keras; 'crnn' when they don't say."""
+    from crnn_model import arch_of_layers
+    from utils.weights.h5 import stored_layer_names
+    return arch_of_layers(stored_layer_names(path)) or 'crnn'
+
+
+def model_files(run_dir=None, weights=None, charset=None, width=None, height=32, rnn=None):
     """(weights file, charset, width, height, head) of a run folder, a weights
     file and a charset file, or, given neither, the shipped model, without
     Keras. ``width``: 0 or None for lines of any width (None in the result); a
-    run's args.json gives its own width, height and head unless ``width`` is given."""
+    run's args.json gives its own width, height and head unless ``width`` is given.
+    ``rnn`` None: the head of the weights' architecture."""
     from crnn_utils import load_charset
     if run_dir:
         if os.path.exists(os.path.join(run_dir, 'args.json')):
@@ -106,7 +115,7 @@ def model_files(run_dir=None, weights=None, charset=None, width=None, height=32,
     return weights, load_charset(charset), width or None, height, rnn
 
 
-def load_recognizer(run_dir=None, weights=None, charset=None, width=None, height=32, rnn='lstm', precision='float32'):
+def load_recognizer(run_dir=None, weights=None, charset=None, width=None, height=32, rnn=None, precision='float32'):
     """(model_pred, charset, (width, height)) of model_files' model, built in
     Keras. ``precision``: the Keras dtype policy the model computes in (the
     classifier stays float32)."""
@@ -117,7 +126,8 @@ def load_recognizer(run_dir=None, weights=None, charset=None, width=None, height
     previous = keras.mixed_precision.global_policy().name
     keras.mixed_precision.set_global_policy(precision)
     try:
-        model_pred = CRNN((width, height, 1), len(charset), prediction_only=True, head=rnn)
+        model_pred = CRNN((width, height, 1), len(charset), prediction_only=True, head=rnn,
+                          arch=arch_of_weights(weights))
     finally:
         keras.mixed_precision.set_global_policy(previous)
     load_weights_h5(model_pred, weights)

@@ -1,0 +1,69 @@
+"""Distillation: a trained recognizer (the teacher) reads every training batch,
+and its per-step probabilities become a fifth input of the student's training
+model (crnn_model.CRNN(distill=...)), beside the ground-truth labels.
+
+The student must have the teacher's time steps per width (every ARCHS entry
+has) and its charset. Without augmentation a line is the same image in every
+pass, so the teacher's reading of it is kept (its top classes, a few MB for
+tens of thousands of lines) and the teacher reads each line only once.
+"""
+
+import numpy as np
+
+
+class Teacher:
+    """A trained recognizer as a callable: fitted line images (B, W, H, 1) ->
+    its softmax (B, T, C) as float32, optionally memoized by sample index.
+
+    # Arguments
+        weights: the teacher's weights file (its architecture is read from it).
+        charset: the student's charset, which must be the teacher's.
+        teacher_charset: the teacher's charset file (default: the one beside
+            its weights).
+        keep: memoize readings per sample index (only right without
+            augmentation); ``top`` classes per step are kept, the rest of
+            each step's probability spread evenly over the other classes.
+    """
+
+    def __init__(self, weights, charset, teacher_charset=None, keep=True, top=4):
+        from utils.weights.load import load_recognizer
+        import keras
+        self.model, own, _ = load_recognizer(weights=weights, charset=teacher_charset or _beside(weights),
+                                             precision=keras.mixed_precision.global_policy().name)
+        if own != charset:
+            raise ValueError('--teacher %s was trained with another charset (%d classes) than the student (%d): '
+                             'give the student --charset of the teacher' % (weights, len(own), len(charset)))
+        self.weights, self.keep, self.top = weights, keep, top
+        self.memo = {}
+
+    def __call__(self, images, indices=None):
+        if not self.keep or indices is None:
+            return self._read(images)
+        missing = [j for j, k in enumerate(indices) if int(k) not in self.memo]
+        if missing:
+            probs = self._read(images[missing])
+            top = np.argsort(probs, axis=-1)[..., -self.top:].astype(np.int16)
+            for j, p, t in zip(missing, probs, top):
+                self.memo[int(indices[j])] = (t, np.take_along_axis(p, t.astype(np.int64), -1).astype(np.float16))
+        return np.stack([self._expand(*self.memo[int(k)]) for k in indices])
+
+    def _read(self, images):
+        import keras
+        return np.asarray(keras.ops.convert_to_numpy(self.model(images, training=False)), dtype=np.float32)
+
+    def _expand(self, top, p):
+        """A step's full distribution from its kept top classes."""
+        classes = self.model.output_shape[-1]
+        p = p.astype(np.float32)
+        rest = np.clip(1.0 - p.sum(-1, keepdims=True), 0.0, 1.0) / (classes - self.top)
+        out = np.repeat(rest, classes, axis=-1)
+        np.put_along_axis(out, top.astype(np.int64), p, -1)
+        return out
+
+
+def _beside(weights):
+    from utils.weights.load import charset_for_weights
+    charset = charset_for_weights(weights)
+    if not charset:
+        raise ValueError('--teacher %s: no charset beside it (CRNN_charset_X.json or a run\'s charset.json)' % weights)
+    return charset
