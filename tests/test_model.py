@@ -126,3 +126,34 @@ def test_sgd_decay_is_keras2_inverse_time():
     assert current_learning_rate(opt) == pytest.approx(1e-4)
     with pytest.raises(ValueError):
         SGD(learning_rate=1, lr=2)
+
+
+def test_light_arch_has_the_crnn_time_steps_at_a_fraction_of_its_weights():
+    from crnn_model import ARCHS, arch_of_layers, output_steps
+    light = CRNN((None, 32, 1), 2602, prediction_only=True, arch='light')
+    crnn = CRNN((None, 32, 1), 2602, prediction_only=True)
+    for width in (64, 100, 256, 777):
+        assert light.predict_on_batch(np.zeros((1, width, 32, 1), 'float32')).shape == (1, output_steps(width), 2602)
+    assert light.count_params() < 0.3 * crnn.count_params()
+    assert arch_of_layers([l.name for l in light.layers]) == 'light'
+    assert arch_of_layers([l.name for l in crnn.layers]) == 'crnn'
+    assert arch_of_layers(['dense1']) is None and set(ARCHS) == {'crnn', 'light'}
+    with pytest.raises(ValueError, match="unknown architecture 'vgg'"):
+        CRNN((None, 32, 1), 9, arch='vgg')
+
+
+def test_distillation_adds_the_weighted_kl_from_the_teacher():
+    """CTCLoss(distill=w) with the teacher's probabilities: the CTC loss of the
+    labels plus w times the KL divergence summed over the steps."""
+    import keras
+    probs, teacher = random_probs((2, 12, 6), seed=1), random_probs((2, 12, 6), seed=2)
+    labels = np.array([[1, 2, 2, 0], [3, 4, 0, 0]], 'float32')
+    inputs = [labels, probs, np.full((2, 1), 12, 'int32'), np.array([[3], [2]], 'int32')]
+    plain = keras.ops.convert_to_numpy(CTCLoss(sparse=False)(inputs))[:, 0]
+    both = keras.ops.convert_to_numpy(CTCLoss(sparse=False, distill=0.5)(inputs + [teacher]))[:, 0]
+    kl = (teacher * (np.log(teacher + CTC_EPSILON) - np.log(probs + CTC_EPSILON))).sum(axis=(1, 2))
+    np.testing.assert_allclose(plain, [ctc_reference(probs[0], [1, 2, 2], 5), ctc_reference(probs[1], [3, 4], 5)],
+                               rtol=1e-4)
+    np.testing.assert_allclose(both, plain + 0.5 * kl, rtol=1e-4)
+    model, _ = CRNN((None, 32, 1), 6, arch='light', distill=1.0)
+    assert [i.name for i in model.inputs][-1] == 'teacher_probs'

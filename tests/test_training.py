@@ -201,3 +201,29 @@ def test_cli_buckets_cosine_general_charset_then_predict_any_width(aihub_dir, tm
     from utils.weights.load import load_recognizer
     model_pred, charset, size = load_recognizer(run)
     assert size == (None, 32) and model_pred.input_shape == (None, None, 32, 1)
+
+
+def test_cli_light_arch_distilled_from_the_shipped_model_then_predicts(aihub_dir, tmp_path):
+    """--arch light --teacher: the student trains beside the shipped model's
+    readings; its run reads lines with CRNN_predict (the architecture told by
+    the weights' layer names), and a teacher of another charset is one error."""
+    root = str(tmp_path / 'checkpoints')
+    common = ['--data-dir', aihub_dir, '--epochs', '1', '--steps-per-epoch', '2', '--batch-size', '2',
+              '--validation-steps', '1', '--metrics-steps', '1', '--checkpoint-root', root, '--buckets', '128,256',
+              '--arch', 'light', '--teacher', os.path.join(ROOT, 'CRNN_weights_korean_v8.h5')]
+    r = run_cli(common)
+    assert r.returncode == 2 and r.stdout.count('\n') < 40
+    assert 'trained with another charset' in r.stderr and 'give --charset' in r.stderr
+    assert not os.path.exists(root) or not os.listdir(root)
+    r = run_cli(common + ['--charset', 'general', '--distill', '0.5'])
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'distillation from' in r.stdout and 'weight 0.5' in r.stdout
+    [run] = os.listdir(root)
+    run = os.path.join(root, run)
+    assert json.load(open(os.path.join(run, 'args.json')))['arch'] == 'light'
+    with h5py.File(os.path.join(run, 'weights.001.h5')) as f:
+        names = [n.decode() for n in f.attrs['layer_names']]
+    assert 'lconv1' in names and 'conv1_1' not in names and 'teacher_probs' in names
+    line = os.path.join(aihub_dir, 'printed', '00000001.png')
+    r = run_tool('CRNN_predict.py', '--run', run, '--no-lm', line)
+    assert r.returncode == 0 and r.stdout.startswith(line), r.stderr[-2000:]

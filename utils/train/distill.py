@@ -27,12 +27,14 @@ class Teacher:
     """
 
     def __init__(self, weights, charset, teacher_charset=None, keep=True, top=4, log=print):
+        from crnn_utils import load_charset
         from utils.weights.engine import load_engine
-        self.model, own, _, _ = load_engine('onnx', weights=weights, charset=teacher_charset or _beside(weights),
-                                            log=log)
+        charset_file = teacher_charset or _beside(weights)
+        own = load_charset(charset_file)
         if own != charset:
-            raise ValueError('--teacher %s was trained with another charset (%d classes) than the student (%d): '
-                             'give the student --charset of the teacher' % (weights, len(own), len(charset)))
+            raise ValueError('--teacher %s was trained with another charset (%s, %d classes) than the model (%d): '
+                             'give --charset %s' % (weights, charset_file, len(own), len(charset), charset_file))
+        self.model = load_engine('onnx', weights=weights, charset=charset_file, log=log)[0]
         self.weights, self.keep, self.top = weights, keep, top
         self.memo = {}
 
