@@ -113,7 +113,7 @@ class InputGenerator:
         self.max_string_len = max_string_len
         self.seed = seed
         self.augment = augment if augment else None
-        self.teacher = teacher
+        self.teacher, self.teacher_memo = teacher, {}
         self.pydataset_options = dict(workers=workers, use_multiprocessing=use_multiprocessing,
                                       max_queue_size=max_queue_size)
         texts = gt_util.texts()
@@ -240,7 +240,7 @@ class InputSequence(keras.utils.PyDataset):
             'label_length': gen.table.lengths[idx][:, None],
         }
         if gen.teacher is not None:
-            inputs['teacher_probs'] = gen.teacher(inputs['image_input'], None if gen.augment else idx)
+            inputs['teacher_probs'] = gen.teacher(inputs['image_input'], None if gen.augment else idx, gen.teacher_memo)
         if with_source_str:
             inputs['source_str'] = np.array([gtu.text[k][0] for k in idx])
         return inputs, {'ctc': np.zeros(len(idx), dtype=np.float32)}

@@ -22,8 +22,8 @@ class Teacher:
         teacher_charset: the teacher's charset file (default: the one beside
             its weights).
         keep: memoize readings per sample index (only right without
-            augmentation); ``top`` classes per step are kept, the rest of
-            each step's probability spread evenly over the other classes.
+            augmentation; see __call__); ``top`` classes per step are kept,
+            the rest of each step's probability spread evenly over the others.
     """
 
     def __init__(self, weights, charset, teacher_charset=None, keep=True, top=4, log=print):
@@ -36,18 +36,20 @@ class Teacher:
                              'give --charset %s' % (weights, charset_file, len(own), len(charset), charset_file))
         self.model = load_engine('onnx', weights=weights, charset=charset_file, log=log)[0]
         self.weights, self.keep, self.top = weights, keep, top
-        self.memo = {}
 
-    def __call__(self, images, indices=None):
-        if not self.keep or indices is None:
+    def __call__(self, images, indices=None, memo=None):
+        """The teacher's probabilities on ``images``; given the lines' sample
+        ``indices`` and a ``memo`` dict of their data (one per index space:
+        each InputGenerator has its own), each line is read once."""
+        if not self.keep or indices is None or memo is None:
             return self._read(images)
-        missing = [j for j, k in enumerate(indices) if int(k) not in self.memo]
+        missing = [j for j, k in enumerate(indices) if int(k) not in memo]
         if missing:
             probs = self._read(images[missing])
             top = np.argsort(probs, axis=-1)[..., -self.top:].astype(np.int16)
             for j, p, t in zip(missing, probs, top):
-                self.memo[int(indices[j])] = (t, np.take_along_axis(p, t.astype(np.int64), -1).astype(np.float16))
-        return np.stack([self._expand(*self.memo[int(k)]) for k in indices])
+                memo[int(indices[j])] = (t, np.take_along_axis(p, t.astype(np.int64), -1).astype(np.float16))
+        return np.stack([self._expand(*memo[int(k)]) for k in indices])
 
     def _read(self, images):
         probs = self.model.predict_on_batch(images)
