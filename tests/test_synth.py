@@ -203,3 +203,30 @@ def test_heldout_text_and_fonts_are_never_training_ones():
     assert all(c in charset for p in train + held for c in p)
     assert not {os.path.basename(f) for f in find_fonts()} & set(HELDOUT_FONTS)
     assert all(os.path.basename(f) in HELDOUT_FONTS for f in find_fonts(heldout=True))
+
+
+def test_hanja_source_gives_corpus_nouns_their_hanja(tmp_path):
+    """The 'hanja' source on a dictionary in libhangul's format: nouns the
+    dictionary knows, followed by a particle or not, get their hanja in
+    parentheses or instead; the classes are the hanja the corpus's nouns use."""
+    import random
+    from utils.synth.hanja import HanjaText, read_hanja_table, split_noun
+    path = tmp_path / 'hanja.txt'
+    path.write_text('# comment\n계약:契約:\n계약:繼約:\n전차금:前借金:\n근로:勤勞:\n근로자:勤勞者:\n甲:甲:\n가:可:\n'
+                    '계약ab:契約ab:\n', encoding='utf-8')
+    table = read_hanja_table(str(path))
+    assert table == {'계약': '契約', '전차금': '前借金', '근로': '勤勞', '근로자': '勤勞者'}
+    assert split_noun('근로자는', table) == ('근로자', '는') and split_noun('계약', table) == ('계약', '')
+    assert split_noun('계약서', table) is None
+    text = HanjaText(table, ['근로자는 계약을 지킨다.', '근로자의 계약'], limit=5)
+    assert text.chars[:2] in ('勤勞', '契約') and len(text.chars) == 5 and '前' not in text.chars
+    assert '전차금' not in text.table  # 前借金 uses hanja outside the classes
+    rng = random.Random(3)
+    lines = [text.line(rng, '근로자는 계약을 지킨다.'.split()) for _ in range(40)]
+    assert all(any(h in line for h in ('勤勞者', '契約')) for line in lines)
+    assert any('근로자(勤勞者)는' in line for line in lines) and any('勤勞者는' in line for line in lines)
+    assert all(set(c for c in line if '\u4e00' <= c <= '\u9fff') <= set(text.chars) for line in lines)
+    plain = text.line(rng, ['오늘'])  # no known noun: one is put in, with its hanja
+    assert '오늘' in plain and any(h in plain for h in ('勤勞', '契約'))
+    with pytest.raises(ValueError, match='libhangul-data'):
+        read_hanja_table(str(tmp_path / 'missing.txt'))

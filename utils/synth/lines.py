@@ -237,7 +237,8 @@ def parse_args(argv=None):
     a('--seed', type=int, default=0, help='sample k is a pure function of (seed, k)')
     a('--kinds', default='문장', help="sample kinds with weights, e.g. '문장:0.9,단어(어절):0.05,글자(음절):0.05'")
     a('--source', default='contract:0.7,random:0.3', help="text sources with weights: contract, corpus (bundled "
-      "public-domain documents), manual (LibreOffice's Korean help), words (of --dictionary), numbers, random, file")
+      "public-domain documents), manual (LibreOffice's Korean help), words (of --dictionary), confusable, hanja "
+      "(documents' nouns with their hanja, from libhangul-data), numbers, marks, random, file")
     a('--text-file', help="UTF-8 text, one line per sample, for the 'file' source")
     a('--dictionary', default=HUNSPELL_KO, help="hunspell .dic file of the 'words' source (Debian: hunspell-ko)")
     a('--max-chars', type=int, default=10, help='longest line in characters (10 fits 256x32 unsqueezed)')

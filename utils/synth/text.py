@@ -13,6 +13,7 @@ from typing import Callable, NamedTuple
 
 from crnn_utils import KSX1001_HANGUL
 from utils.synth.confusable import confusable_line
+from utils.synth.hanja import HANJA_DICTIONARY, HanjaText, read_hanja_table
 
 ARTICLE_TITLES = ['목적', '정의', '계약기간', '계약금액', '대금 지급', '위약금', '손해배상', '비밀유지', '계약의 해지',
                   '분쟁 해결', '권리 의무의 양도', '지체상금', '하자보수', '검수', '통지', '효력', '기타 사항']
@@ -229,7 +230,7 @@ class Source(NamedTuple):
     """A text source: ``draw(text_source, rng, seed, length) -> text``; its
     lines kept ``whole`` up to max_chars (else cut to the drawn length), cut
     ``from_start`` (else from a random word), and the resources of TextSource
-    it ``needs`` ('corpus', 'manual', 'dictionary', 'lines')."""
+    it ``needs`` ('corpus', 'manual', 'dictionary', 'hanja', 'lines')."""
     draw: Callable
     whole: bool = False
     from_start: bool = False
@@ -285,6 +286,11 @@ def _marks(ts, rng, seed, length):
     return marks_line(rng, *ts.corpora['manual'], length)
 
 
+@source('hanja', whole=True, needs=('corpus', 'manual', 'hanja'))
+def _hanja(ts, rng, seed, length):
+    return ts.hanja.line(rng, corpus_window(rng, *ts.corpora['corpus'], max(4, length - 8)).split())
+
+
 @source('random')
 def _random(ts, rng, seed, length):
     return random_syllables(rng, min(ts.min_chars, length), length)
@@ -300,7 +306,8 @@ class TextSource:
     'corpus' (running text of ``corpus``, the bundled public-domain documents by
     default), 'manual' (running text of LibreOffice's Korean help), 'words' of
     the hunspell ``dictionary``, 'confusable' (those words beside one-jamo twins,
-    utils.synth.confusable), 'numbers', 'marks' (running LibreOffice help
+    utils.synth.confusable), 'hanja' (corpus text with nouns in hanja,
+    utils.synth.hanja), 'numbers', 'marks' (running LibreOffice help
     text with the marks of crnn_utils.DOCUMENT_SYMBOLS where documents print
     them), 'random' syllables and 'file' ``lines``.
     Each line aims at a length drawn from ``min_chars``..``max_chars`` ('numbers'
@@ -308,7 +315,7 @@ class TextSource:
     whole up to ``max_chars``."""
 
     def __init__(self, mix=(('contract', 0.7), ('random', 0.3)), lines=None, max_chars=12, min_chars=2,
-                 corpus=TRAINING_CORPUS, dictionary=HUNSPELL_KO):
+                 corpus=TRAINING_CORPUS, dictionary=HUNSPELL_KO, hanja_dictionary=HANJA_DICTIONARY):
         self.mix = [(name, w) for name, w in mix if w > 0]
         needs = {need for name, _ in self.mix for need in SOURCES[name].needs}
         if 'lines' in needs and not lines:
@@ -323,6 +330,8 @@ class TextSource:
                 paragraphs = read_corpus(path)
                 self.corpora[name] = (paragraphs, list(itertools.accumulate(len(p) for p in paragraphs)))
         self.words = read_dictionary(dictionary) if 'dictionary' in needs else []
+        self.hanja = (HanjaText(read_hanja_table(hanja_dictionary), self.corpora['corpus'][0] + self.corpora['manual'][0])
+                      if 'hanja' in needs else None)
         self._fake = None
 
     def fake(self, seed):
