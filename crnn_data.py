@@ -240,7 +240,8 @@ class InputSequence(keras.utils.PyDataset):
             'label_length': gen.table.lengths[idx][:, None],
         }
         if gen.teacher is not None:
-            inputs['teacher_probs'] = gen.teacher(inputs['image_input'], None if gen.augment else idx, gen.teacher_memo)
+            inputs['teacher_probs'] = gen.teacher(inputs['image_input'], None if gen.augment else idx, gen.teacher_memo,
+                                                  labels)
         if with_source_str:
             inputs['source_str'] = np.array([gtu.text[k][0] for k in idx])
         return inputs, {'ctc': np.zeros(len(idx), dtype=np.float32)}

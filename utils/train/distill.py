@@ -4,7 +4,11 @@ and its per-step probabilities become a fifth input of the student's training
 model (crnn_model.CRNN(distill=...)), beside the ground-truth labels.
 
 The student must have the teacher's time steps per width (every ARCHS entry
-has) and its charset. Without augmentation a line is the same image in every
+has) and its charset, or that charset extended (--extend-charset: new
+characters before the blank): the teacher's probabilities are then laid on
+the student's classes, and a line whose label has a character the teacher
+does not know is left to the CTC loss alone (its teacher rows are zeros,
+which make its distillation term zero). Without augmentation a line is the same image in every
 pass, so the teacher's reading of it is kept (its top classes, a few MB for
 tens of thousands of lines) and the teacher reads each line only once.
 """
@@ -18,7 +22,7 @@ class Teacher:
 
     # Arguments
         weights: the teacher's weights file (its architecture is read from it).
-        charset: the student's charset, which must be the teacher's.
+        charset: the student's charset: the teacher's, or it extended.
         teacher_charset: the teacher's charset file (default: the one beside
             its weights).
         keep: memoize readings per sample index (only right without
@@ -31,34 +35,44 @@ class Teacher:
         from utils.weights.engine import load_engine
         charset_file = teacher_charset or _beside(weights)
         own = load_charset(charset_file)
-        if own != charset:
-            raise ValueError('--teacher %s was trained with another charset (%s, %d classes) than the model (%d): '
-                             'give --charset %s' % (weights, charset_file, len(own), len(charset), charset_file))
+        if own != charset and not (len(own) < len(charset) and charset.startswith(own[:-1])):
+            raise ValueError('--teacher %s was trained with another charset (%s, %d classes) than the model (%d), '
+                             'which is neither it nor it extended: give --charset %s' % (
+                                 weights, charset_file, len(own), len(charset), charset_file))
         self.model = load_engine('onnx', weights=weights, charset=charset_file, log=log)[0]
         self.weights, self.keep, self.top = weights, keep, top
+        self.chars, self.classes = len(own) - 1, len(charset)
 
-    def __call__(self, images, indices=None, memo=None):
-        """The teacher's probabilities on ``images``; given the lines' sample
-        ``indices`` and a ``memo`` dict of their data (one per index space:
-        each InputGenerator has its own), each line is read once."""
+    def __call__(self, images, indices=None, memo=None, labels=None):
+        """The teacher's probabilities on ``images`` over the student's classes;
+        given the lines' sample ``indices`` and a ``memo`` dict of their data
+        (one per index space: each InputGenerator has its own), each line is
+        read once. ``labels`` (class ids, -1 padded): lines with a class the
+        teacher lacks get zeros."""
         if not self.keep or indices is None or memo is None:
-            return self._read(images)
-        missing = [j for j, k in enumerate(indices) if int(k) not in memo]
-        if missing:
-            probs = self._read(images[missing])
-            top = np.argsort(probs, axis=-1)[..., -self.top:].astype(np.int16)
-            for j, p, t in zip(missing, probs, top):
-                memo[int(indices[j])] = (t, np.take_along_axis(p, t.astype(np.int64), -1).astype(np.float16))
-        return np.stack([self._expand(*memo[int(k)]) for k in indices])
+            probs = self._read(images)
+        else:
+            missing = [j for j, k in enumerate(indices) if int(k) not in memo]
+            if missing:
+                read = self._read(images[missing])
+                top = np.argsort(read, axis=-1)[..., -self.top:].astype(np.int16)
+                for j, p, t in zip(missing, read, top):
+                    memo[int(indices[j])] = (t, np.take_along_axis(p, t.astype(np.int64), -1).astype(np.float16))
+            probs = np.stack([self._expand(*memo[int(k)]) for k in indices])
+        if probs.shape[-1] == self.classes:
+            return probs
+        out = np.zeros(probs.shape[:-1] + (self.classes,), np.float32)
+        out[..., :self.chars], out[..., -1] = probs[..., :-1], probs[..., -1]
+        if labels is not None:
+            out[((labels >= self.chars) & (labels < self.classes - 1)).any(axis=1)] = 0.0
+        return out
 
     def _read(self, images):
-        probs = self.model.predict_on_batch(images)
-        self.classes = probs.shape[-1]
-        return probs
+        return self.model.predict_on_batch(images)
 
     def _expand(self, top, p):
-        """A step's full distribution from its kept top classes."""
-        classes = self.classes
+        """A step's full distribution (the teacher's classes) from its kept top classes."""
+        classes = self.chars + 1
         p = p.astype(np.float32)
         rest = np.clip(1.0 - p.sum(-1, keepdims=True), 0.0, 1.0) / (classes - self.top)
         out = np.repeat(rest, classes, axis=-1)
