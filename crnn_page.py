@@ -20,12 +20,16 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from crnn_photo import find_page, flatten_light, map_polygon, unwarp
+
 
 MAX_SKEW = 5.0
 COLUMN_PREFERENCE = 1.5
 COLUMN_LINES = 4  # a column gap runs down at least this many text lines (justified word gaps line up by chance)
 SIDEWAYS_MARGIN = 1.5  # columns this much sharper than rows: the page lies on its side
 UPSIDE_DOWN_CONFIDENCE = 0.8  # a page read with a lower mean line confidence is tried turned by 180 degrees
+TURN_MARGIN = 0.1  # a page is turned only when it reads this much more confidently turned (mean line confidence)
+SAMPLE_LINES = 8  # the widest lines read both ways to decide whether a page lies on its side
 
 
 @dataclass
@@ -302,24 +306,52 @@ def mean_confidence(lines):
     return float(np.mean([line.confidence for line in lines])) if lines else 0.0
 
 
+def sample_confidence(gray, recognize, max_skew=MAX_SKEW):
+    """The mean confidence of the page's SAMPLE_LINES widest lines as read (0 without lines)."""
+    lines, angle = find_lines(gray, max_skew)
+    if not lines:
+        return 0.0
+    widest = sorted(lines, key=lambda line: line.box[2] - line.box[0], reverse=True)[:SAMPLE_LINES]
+    upright = deskew(gray, angle)
+    return float(np.mean(recognize([crop_line(upright, line) for line in widest])[1]))
+
+
+def sideways_turns(gray, recognize, max_skew=MAX_SKEW):
+    """1 when the page lies on its side: its columns project sharper than its rows (is_sideways) and its widest
+    lines read clearly more confidently turned a quarter (TURN_MARGIN); else 0. The recognizer's word keeps
+    perspective, shadows and pictures from turning an upright page."""
+    if not is_sideways(gray):
+        return 0
+    turned = np.ascontiguousarray(np.rot90(gray, 1))
+    return int(sample_confidence(turned, recognize, max_skew) > sample_confidence(gray, recognize, max_skew)
+               + TURN_MARGIN)
+
+
 def read_lines(gray, recognize, max_skew=MAX_SKEW):
     """(lines, skew in degrees, turn in degrees) of a gray page in any of the
-    four orientations: a page on its side (is_sideways) is turned a quarter,
-    and a page read with a mean confidence under UPSIDE_DOWN_CONFIDENCE is read
-    turned by 180 degrees too, the more confident reading kept. The turn is
+    four orientations, flat or photographed: a page on a darker background is
+    found and seen flat (crnn_photo), uneven light evened out, a page on its
+    side (sideways_turns) turned a quarter, and a page read with a mean
+    confidence under UPSIDE_DOWN_CONFIDENCE read turned by 180 degrees too,
+    that reading kept when clearly more confident. The turn is
     counter-clockwise, what was done to read the page; polygons stay in the
-    page's own pixels."""
-    turns = 1 if is_sideways(gray) else 0
-    best = read_upright(np.ascontiguousarray(np.rot90(gray, turns)), recognize, max_skew)
+    image's own pixels."""
+    corners = find_page(gray)
+    page, to_image = unwarp(gray, corners) if corners is not None else (gray, None)
+    page = flatten_light(page)
+    turns = sideways_turns(page, recognize, max_skew)
+    best = read_upright(np.ascontiguousarray(np.rot90(page, turns)), recognize, max_skew)
     if mean_confidence(best[0]) < UPSIDE_DOWN_CONFIDENCE:
-        other = read_upright(np.ascontiguousarray(np.rot90(gray, turns + 2)), recognize, max_skew)
-        if mean_confidence(other[0]) > mean_confidence(best[0]):
+        other = read_upright(np.ascontiguousarray(np.rot90(page, turns + 2)), recognize, max_skew)
+        if mean_confidence(other[0]) > mean_confidence(best[0]) + TURN_MARGIN:
             best, turns = other, turns + 2
     lines, angle = best
-    if turns:
-        for line in lines:
-            for part in [line] + line.cells:
-                part.polygon = turn_polygon(part.polygon, gray.shape, turns)
+    for line in lines:
+        for part in [line] + line.cells:
+            if turns:
+                part.polygon = turn_polygon(part.polygon, page.shape, turns)
+            if to_image is not None:
+                part.polygon = map_polygon(part.polygon, to_image)
     return lines, angle, 90 * turns
 
 

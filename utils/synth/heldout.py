@@ -20,7 +20,10 @@ that LibreOffice Writer laid out (utils.synth.doc, held-out text and font
 families): ``lo_pdf`` (the PDF pages rendered at 150 dpi as ``CRNN_predict.py
 --page x.pdf`` renders them; the PDFs are kept in ``lo_pdf/pdf``),
 ``lo_scan200`` and ``lo_scan300`` (simulated office scans: skew up to 2
-degrees, uneven light, blur, noise, JPEG).
+degrees, uneven light, blur, noise, JPEG), and ``photo_mild`` and
+``photo_strong``: the plain pages photographed on a desk (utils.synth.photo:
+perspective, uneven light and a shadow, defocus, noise, JPEG at phone sizes;
+--photos adds them to existing page sets).
 """
 import argparse
 import json
@@ -32,7 +35,7 @@ from utils.synth.text import HELDOUT_CORPUS, read_corpus
 # name: (fewest, most non-space characters, share drawn typeset, share drawn with justified gaps)
 SETS = {'short': (4, 9, 0.0, 0.0), 'long': (14, 26, 0.0, 0.0), 'typeset': (10, 26, 1.0, 0.5)}
 SEEDS = {'short': 9001, 'long': 9002, 'typeset': 9003}
-PAGE_SEEDS = {'plain': 9200, 'lo': 9300}
+PAGE_SEEDS = {'plain': 9200, 'lo': 9300, 'photo': 9400}
 DISTORTIONS = {'blur': 0.5, 'noise': 0.5}
 
 
@@ -114,6 +117,35 @@ def build_pages(out, plain_pages=8, documents=6):
                     jpeg, matrix, angle = scan(gray, rng)
                     write_page(stem, '.jpg', jpeg, page_lines(lines, dpi, matrix), dict(settings, angle=round(angle, 2)))
         counts[name] = k
+    counts.update(build_photos(out))
+    return counts
+
+
+def build_photos(out):
+    """photo_mild and photo_strong from the plain pages in ``out``; returns {set name: page count}."""
+    import cv2
+    import numpy as np
+    from crnn_photo import map_polygon
+    from utils.synth.photo import STRENGTHS, photograph
+    plain = os.path.join(out, 'plain')
+    pages = sorted(f for f in os.listdir(plain) if f.endswith('.png')) if os.path.isdir(plain) else []
+    if not pages:
+        raise ValueError('%s: no plain pages to photograph (write the page sets first: --pages)' % plain)
+    counts = {}
+    for k, strength in enumerate(STRENGTHS):
+        folder = os.path.join(out, 'photo_' + strength)
+        os.makedirs(folder, exist_ok=True)
+        rng = np.random.default_rng([PAGE_SEEDS['photo'], k])
+        for name in pages:
+            stem = os.path.splitext(name)[0]
+            truth = json.load(open(os.path.join(plain, stem + '.json'), encoding='utf-8'))
+            jpeg, matrix = photograph(cv2.imread(os.path.join(plain, name), cv2.IMREAD_GRAYSCALE), rng, strength)
+            lines = [dict(l, polygon=map_polygon(l['polygon'], matrix)) for l in truth['lines']]
+            settings = {k: v for k, v in truth.items() if k not in ('text', 'lines')}
+            h, w = cv2.imread(os.path.join(plain, name), cv2.IMREAD_GRAYSCALE).shape
+            corners = map_polygon([[0, 0], [w, 0], [w, h], [0, h]], matrix)
+            write_page(os.path.join(folder, stem), '.jpg', jpeg, lines, dict(settings, photo=strength, corners=corners))
+        counts['photo_' + strength] = len(pages)
     return counts
 
 
@@ -124,14 +156,15 @@ def parse_args(argv=None):
     p.add_argument('--out', required=True, help='folder for the sets (short/, long/ and typeset/, or the page sets)')
     p.add_argument('--count', type=int, default=150, help='lines per set')
     p.add_argument('--pages', action='store_true', help='write the page sets instead of the line sets')
+    p.add_argument('--photos', action='store_true', help='only add the photo sets to the page sets in --out')
     p.add_argument('--workers', type=int, default=2, help='processes rendering lines')
     return p.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.pages:
-        for name, n in build_pages(args.out).items():
+    if args.pages or args.photos:
+        for name, n in (build_photos if args.photos else build_pages)(args.out).items():
             print('%s: %d pages, %s' % (name, n, os.path.join(args.out, name)))
         return 0
     for name in SETS:

@@ -1,0 +1,83 @@
+"""Pages as phones photograph them (crnn_photo): the page found on its desk and seen flat, light evened out,
+and never turned unless it lies on its side; real JPEG photos made from the bundled sample page."""
+import json
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from helpers import ROOT, run_tool
+from crnn_page import match_lines
+from crnn_photo import find_page, flatten_light, map_polygon
+from crnn_utils import edit_distance
+from utils.synth.photo import STRENGTHS, photograph
+
+PAGES = os.path.join(ROOT, 'pages')
+
+
+def sample(name='contract_page1'):
+    gray = cv2.imread(os.path.join(PAGES, name + '.jpg'), cv2.IMREAD_GRAYSCALE)
+    return gray, json.load(open(os.path.join(PAGES, name + '.json'), encoding='utf-8'))
+
+
+def photo_of(gray, seed, strength):
+    """(photo, its page corners): the page photographed by utils.synth.photo."""
+    jpeg, matrix = photograph(gray, np.random.default_rng(seed), strength)
+    h, w = gray.shape
+    return cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE), np.float32(
+        map_polygon([[0, 0], [w, 0], [w, h], [0, h]], matrix)), matrix
+
+
+@pytest.mark.parametrize('strength', sorted(STRENGTHS))
+def test_the_page_is_found_on_the_desk_and_flat_pages_pass_unchanged(strength):
+    gray, _ = sample()
+    for seed in range(3):
+        photo, corners, _ = photo_of(gray, seed, strength)
+        inside = (corners >= 0).all() and (corners <= [photo.shape[1], photo.shape[0]]).all()
+        found = find_page(photo)
+        assert found is not None, (strength, seed)
+        # corners in the frame within 1 % of the photo's long side; one the frame cut off, within 4 %
+        assert np.abs(found - corners).max() < (0.01 if inside else 0.04) * max(photo.shape), (strength, seed)
+    for name in ('contract_page1', 'contract_page2'):
+        assert find_page(sample(name)[0]) is None
+    assert find_page(np.full((900, 700), 255, np.uint8)) is None and find_page(np.zeros((900, 700), np.uint8)) is None
+
+
+def test_uneven_light_is_flattened_and_even_light_left_alone():
+    gray, _ = sample()
+    assert flatten_light(gray) is gray
+    shade = np.linspace(1.0, 0.45, gray.shape[1], dtype=np.float32)[None, :]
+    shaded = (gray * shade).astype(np.uint8)
+    flat = flatten_light(shaded)
+
+    def paper(img):  # the paper's brightness at the left and the right edge
+        return np.percentile(img[:, :img.shape[1] // 5], 90), np.percentile(img[:, -img.shape[1] // 5:], 90)
+    left, right = paper(shaded)
+    assert right < 0.7 * left
+    left, right = paper(flat)
+    assert abs(left - right) < 0.05 * left
+
+
+def test_photos_read_almost_as_well_as_the_flat_page_and_are_not_turned(tmp_path):
+    """The sample page photographed (mild), and that photo turned on its side: read with the CLI, the photo is
+    not turned and the turned one is turned back; both read within a small margin of the flat page, their line
+    boxes in the photo's own pixels."""
+    gray, truth = sample()
+    photo, _, matrix = photo_of(gray, 7, 'mild')
+    paths = [str(tmp_path / 'flat.png'), str(tmp_path / 'photo.jpg'), str(tmp_path / 'sideways.jpg')]
+    cv2.imwrite(paths[0], gray)
+    cv2.imwrite(paths[1], photo)
+    cv2.imwrite(paths[2], np.rot90(photo, 1))
+    out = str(tmp_path / 'pages.json')
+    r = run_tool('CRNN_predict.py', '--page', *paths, '--output', out, '--no-lm')
+    assert r.returncode == 0, r.stderr[-2000:]
+    records = json.load(open(out, encoding='utf-8'))['pages']
+    assert [rec['turn'] for rec in records] == [0, 0, 270]
+    cers = [edit_distance(truth['text'], '\n'.join(l['text'] for l in rec['lines']).replace(' | ', '\n'))
+            / len(truth['text']) for rec in records]
+    assert cers[1] <= cers[0] + 0.01 and cers[2] <= cers[0] + 0.01, cers
+    moved = [map_polygon(t['polygon'], matrix) for t in truth['lines']]
+    found = [c['polygon'] for line in records[1]['lines'] for c in line.get('cells', [line])]
+    recall, precision = match_lines(found, moved)
+    assert recall >= 0.95 and precision >= 0.95, (recall, precision)
