@@ -190,12 +190,14 @@ def main(argv=None):
             'out by LibreOffice Writer (10-12 pt, justified or left-aligned, four held-out font families) rendered at '
             '150 dpi as `CRNN_predict.py --page x.pdf` does, ground truth from the PDF text layer (pdftotext '
             '-bbox-layout); lo_scan200 / lo_scan300 = the same pages as simulated office scans (skew up to 2 '
-            'degrees, uneven light, blur, noise, JPEG). Page CER: true lines joined by newlines against the '
+            'degrees, uneven light, blur, noise, JPEG); photo_mild / photo_strong = the plain pages photographed on '
+            'a desk (utils.synth.photo: corners moved 2-7 %% / 6-12 %% of the page by perspective, a light gradient '
+            'and a soft shadow, defocus, noise, JPEG, 1800-4000 px). Page CER: true lines joined by newlines against the '
             "reader's, runs of spaces made one. Line accuracy: true lines read exactly by the line matched to them "
             '(IoU >= 0.5). %s' % tess]
     print('\n'.join(out))
     if not args.no_write:
-        write_section('page_sets', 'Held-out page sets: plain pages, LibreOffice PDFs and scans',
+        write_section('page_sets', 'Held-out page sets: plain pages, LibreOffice PDFs, scans and photos',
                       'python bench/bench_page.py --sets <utils/synth/heldout.py --pages --out>', out)
     return 0
 
