@@ -11,7 +11,6 @@ computed in bf16 where the hardware does it natively (--precision float32
 
 import argparse
 import os
-import shutil
 import sys
 from typing import NamedTuple
 
@@ -158,7 +157,7 @@ def main(argv=None):
     from utils.train.distribute import is_chief, make_strategy, num_replicas, scope, worker_dir
     from utils.train.precision import choose_jit, choose_precision, describe
     from utils.train.resume import check_resumable
-    from utils.train.run import make_run_dir
+    from utils.train.run import interrupted_hint, make_run_dir, remove_if_no_weights
     from utils.weights.load import charset_for_weights, grown_from, load_initial_weights
 
     # devices, precision, XLA
@@ -273,24 +272,6 @@ def main(argv=None):
         raise
 
 
-def interrupted_hint(e, checkdir):
-    """What an interrupted run can do next, as commands that work."""
-    done = e.completed or 0
-    saved = 'weights so far in %s; ' % e.path if e.path else ''
-    if not done:
-        return ('stopped in epoch 1, before any epoch was recorded: nothing to resume. %sstart again with the same '
-                'command%s' % (saved, ', or from these weights with --weights %s' % e.path if e.path else ''))
-    return ('stopped in epoch %d, which is not recorded; %sresume after epoch %d with: python CRNN_training.py '
-            '--resume %s' % (done + 1, saved, done, checkdir))
-
-
-def remove_if_no_weights(checkdir, created):
-    """A run folder this process created that holds no weights yet is removed:
-    a failed or interrupted start leaves no stray folder."""
-    if created and os.path.isdir(checkdir) and not any(f.endswith('.h5') for f in os.listdir(checkdir)):
-        shutil.rmtree(checkdir, ignore_errors=True)
-
-
 def train(args, run):
     """Everything from the run folder on: optimizer, compile, resume state, fit, final files."""
     import keras
@@ -303,7 +284,7 @@ def train(args, run):
                                         scope, variable_width_input)
     from utils.train.optimizers import SGD, Adam, warmup_cosine
     from utils.train.resume import ResumeState
-    from utils.train.run import save_arguments, save_final
+    from utils.train.run import next_steps, save_arguments, save_final
     model, strategy, checkdir = run.model, run.strategy, run.checkdir
 
     save_arguments(checkdir, {**vars(args), 'input_width': None if run.buckets else run.width})
@@ -398,20 +379,6 @@ def train(args, run):
         print('saved %s' % ', '.join(paths.values()), flush=True)
         print(next_steps(checkdir, args), flush=True)
     return 0
-
-
-def next_steps(checkdir, args):
-    """What to do with a finished run, as commands that work."""
-    best = os.path.join(checkdir, 'weights.best_cer.h5')
-    weights = ' --weights %s' % best if os.path.exists(best) else ''
-    return '\n'.join([
-        'next:',
-        '  read lines:   python CRNN_predict.py --run %s%s printed/00000001.png' % (checkdir, weights),
-        '  read a page:  python CRNN_predict.py --run %s%s --page pages/contract_page1.jpg' % (checkdir, weights),
-        '  evaluate:     python CRNN_predict.py --run %s%s --data-dir %s' % (checkdir, weights, args.data_dir),
-        '  train more:   python CRNN_training.py --resume %s --epochs %d' % (checkdir, args.epochs * 2),
-        '  export:       python CRNN_predict.py --run %s%s --export exported/' % (checkdir, weights),
-    ])
 
 
 if __name__ == '__main__':

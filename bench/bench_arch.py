@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from harness import ROOT, quiet_keras, report
+from harness import quiet_keras, report
 from bench_engine import graph_macs
 
 

@@ -144,7 +144,7 @@ def lm_beam_decode(probs, charset, lm, beam_width=BEAM, alpha=ALPHA, beta=BETA):
 def training_texts():
     """The text the language model learns: the training corpora (laws, bills,
     LibreOffice's help), never the held-out documents."""
-    from utils.synth.text import MANUAL_CORPUS, TRAINING_CORPUS, read_corpus
+    from utils.corpus import MANUAL_CORPUS, TRAINING_CORPUS, read_corpus
     return read_corpus(TRAINING_CORPUS) + read_corpus(MANUAL_CORPUS)
 
 
@@ -153,7 +153,7 @@ def load_lm(order=ORDER, cache=CACHE):
     """The repo's own CharLM: built from training_texts() once, then read from
     a cache file named by the corpora's checksum (a rebuild when they change).
     One per process, so every batch of a page shares it and its logprob cache."""
-    from utils.synth.text import MANUAL_CORPUS, TRAINING_CORPUS
+    from utils.corpus import MANUAL_CORPUS, TRAINING_CORPUS
     digest = hashlib.sha1(str(order).encode())
     for path in (TRAINING_CORPUS, MANUAL_CORPUS):
         with open(path, 'rb') as f:

@@ -12,6 +12,8 @@ import unicodedata
 from typing import Callable, NamedTuple
 
 from crnn_utils import KSX1001_HANGUL
+# the corpora's home is utils.corpus; their names stay importable from here
+from utils.corpus import HELDOUT_CORPUS, MANUAL_CORPUS, TRAINING_CORPUS, read_corpus  # noqa: F401
 from utils.synth.confusable import confusable_line
 from utils.synth.hanja import HANJA_DICTIONARY, HanjaText, read_hanja_table
 
@@ -46,22 +48,11 @@ def contract_line(rng, fake):
     return rng.choice(PHRASES).format(**fields)
 
 
-CORPUS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'corpus')
-TRAINING_CORPUS = os.path.join(CORPUS_DIR, 'public_documents.txt')
-HELDOUT_CORPUS = os.path.join(CORPUS_DIR, 'heldout_documents.txt')
-# Everyday written Korean: LibreOffice's Korean help (MPL-2.0), many times the documents above.
-MANUAL_CORPUS = os.path.join(CORPUS_DIR, 'libreoffice_help_ko.txt')
 # Debian's hunspell-ko (MPL-1.1/GPL-2+/LGPL-2.1+): about 100,000 Korean words and inflected forms, read where
 # installed, not bundled.
 HUNSPELL_KO = '/usr/share/hunspell/ko.dic'
 # Characters a random line mixes in now and then, so that every class is seen.
 RARE_CHARS = string.digits + string.ascii_letters + '.,:;!?()[]{}<>"\'-%/~·₩&+=*#@$※○●□■△▲①②③④⑤⑥⑦⑧⑨⑩「」『』×'
-
-
-def read_corpus(path):
-    """Paragraphs of a UTF-8 text file (one per line), whitespace collapsed."""
-    with open(path, encoding='utf-8') as f:
-        return [' '.join(line.split()) for line in f if line.strip()]
 
 
 def corpus_window(rng, paragraphs, cum_weights, length):

@@ -6,6 +6,7 @@ Shared by CRNN_training.py and the notebook so both leave the same files.
 import json
 import logging
 import os
+import shutil
 import time
 
 from utils.atomic import atomic_write, write_text_atomic
@@ -81,3 +82,35 @@ def run_input_width(args):
     if args.get('input_width'):
         return int(args['input_width'])
     return int(args['width']) if str(args.get('width', '')).isdigit() else None
+
+
+def interrupted_hint(e, checkdir):
+    """What an interrupted run can do next, as commands that work."""
+    done = e.completed or 0
+    saved = 'weights so far in %s; ' % e.path if e.path else ''
+    if not done:
+        return ('stopped in epoch 1, before any epoch was recorded: nothing to resume. %sstart again with the same '
+                'command%s' % (saved, ', or from these weights with --weights %s' % e.path if e.path else ''))
+    return ('stopped in epoch %d, which is not recorded; %sresume after epoch %d with: python CRNN_training.py '
+            '--resume %s' % (done + 1, saved, done, checkdir))
+
+
+def remove_if_no_weights(checkdir, created):
+    """A run folder this process created that holds no weights yet is removed:
+    a failed or interrupted start leaves no stray folder."""
+    if created and os.path.isdir(checkdir) and not any(f.endswith('.h5') for f in os.listdir(checkdir)):
+        shutil.rmtree(checkdir, ignore_errors=True)
+
+
+def next_steps(checkdir, args):
+    """What to do with a finished run, as commands that work."""
+    best = os.path.join(checkdir, 'weights.best_cer.h5')
+    weights = ' --weights %s' % best if os.path.exists(best) else ''
+    return '\n'.join([
+        'next:',
+        '  read lines:   python CRNN_predict.py --run %s%s printed/00000001.png' % (checkdir, weights),
+        '  read a page:  python CRNN_predict.py --run %s%s --page pages/contract_page1.jpg' % (checkdir, weights),
+        '  evaluate:     python CRNN_predict.py --run %s%s --data-dir %s' % (checkdir, weights, args.data_dir),
+        '  train more:   python CRNN_training.py --resume %s --epochs %d' % (checkdir, args.epochs * 2),
+        '  export:       python CRNN_predict.py --run %s%s --export exported/' % (checkdir, weights),
+    ])
