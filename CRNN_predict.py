@@ -24,6 +24,8 @@ import json
 import os
 import sys
 
+from crnn_reader import recognize
+
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
@@ -109,61 +111,6 @@ def list_images(inputs, extensions=IMAGE_EXTENSIONS):
     return paths
 
 
-def predict_groups(model_pred, charset, groups, texts, confidences=None, batch_size=64, beam_width=0, lm=None):
-    """Fill ``texts`` (and ``confidences``) at the positions of
-    crnn_data.group_by_width's groups, batch by batch."""
-    from crnn_utils import decode_batch, greedy_confidence
-    for positions, rows in groups.values():
-        for b in range(0, len(rows), batch_size):
-            probs = model_pred.predict_on_batch(rows[b:b + batch_size])
-            for j, text in zip(positions[b:b + batch_size], decode_batch(probs, charset, beam_width, lm)):
-                texts[j] = text
-            if confidences is not None:
-                for j, c in zip(positions[b:b + batch_size], greedy_confidence(probs)):
-                    confidences[j] = float(c)
-
-
-def recognize(model_pred, charset, paths, input_size, batch_size=64, beam_width=0, progress=True, on_error=None,
-              lm=None):
-    """Texts of the line images at ``paths``, in order, batch by batch. With
-    width None each line gets the narrowest input width that holds it
-    (crnn_data.INFERENCE_WIDTHS), lines of one width batched together.
-    ``on_error(position, error)``: an unreadable image gets text None and is
-    reported there; without it the error is raised. A blank image (no ink,
-    crnn_lines.is_blank) reads as the empty text."""
-    from tqdm import tqdm
-    from crnn_lines import load_inputs_any_width
-    width, height = input_size
-    texts = [None] * len(paths)
-    bar = tqdm(total=len(paths), disable=not progress or len(paths) < 2 * batch_size, file=sys.stderr)
-    chunk_size = batch_size if width else 8 * batch_size
-    for start in range(0, len(paths), chunk_size):
-        chunk = paths[start:start + chunk_size]
-        report = None if on_error is None else (lambda j, e: on_error(start + j, e))
-        blank = []
-        groups = load_inputs_any_width(chunk, height, widths=(width,) if width else None, on_error=report,
-                                       blank=blank)
-        chunk_texts = [None] * len(chunk)
-        for j in blank:
-            chunk_texts[j] = ''
-        predict_groups(model_pred, charset, groups, chunk_texts, batch_size=batch_size, beam_width=beam_width,
-                       lm=lm)
-        texts[start:start + len(chunk)] = chunk_texts
-        bar.update(len(chunk))
-    bar.close()
-    return texts
-
-
-def recognize_images(model_pred, charset, images, input_size, batch_size=64, beam_width=0, lm=None):
-    """(texts, confidences) of decoded line images (gray uint8 arrays), in order; blank ones read as ''."""
-    from crnn_lines import group_by_width
-    width, height = input_size
-    texts, confidences = [''] * len(images), [0.0] * len(images)
-    groups = group_by_width(enumerate(images), height, widths=(width,) if width else None, blank=[])
-    predict_groups(model_pred, charset, groups, texts, confidences, batch_size, beam_width, lm)
-    return texts, confidences
-
-
 def write_output(path, rows, fields):
     """.json, .csv, or a label file (.txt/.tsv: path<TAB>text, the path relative
     to the output file's folder, ready to edit and give to CRNN_labels.py)."""
@@ -204,56 +151,46 @@ def page_files_under(inputs, extensions):
     return out
 
 
-def read_pages(args, model_pred, charset, size):
+def read_pages(args, reader):
     """--page: each page's text on stdout (or with --out-dir, files per page);
     notes and errors on stderr; exit status 2 if a file was unreadable."""
-    from crnn_page import draw_overlay, page_record, read_lines
-    from utils.page_files import PAGE_EXTENSIONS, PageReadError, read_page
+    from crnn_page import draw_overlay
+    from crnn_reader import ReadError
+    from utils.page_files import PAGE_EXTENSIONS, count_pages, read_page
     from utils.atomic import write_text_atomic
 
-    def recognize_lines(images):
-        return recognize_images(model_pred, charset, images, size, args.batch_size, args.beam_width, args.lm)
-
     if args.out_dir:
+        from crnn_page import read_lines
         from utils.page_batch import read_to_folder
         done = read_to_folder(page_files_under(args.inputs, PAGE_EXTENSIONS), args.out_dir,
-                              lambda path: read_page(path, args.dpi), lambda gray: read_lines(gray, recognize_lines),
+                              lambda path: read_page(path, args.dpi), lambda gray: read_lines(gray, reader.recognize),
                               args.min_confidence)
         return 2 if done['failed'] else 0
-    pages, failed = [], 0
-    for path in list_images(args.inputs, PAGE_EXTENSIONS):
+    paths, counts, failed = list_images(args.inputs, PAGE_EXTENSIONS), {}, 0
+    for path in paths:
+        try:
+            counts[path] = count_pages(path)
+        except ValueError:
+            counts[path] = 1  # reading it says what is wrong, in order
+    many = sum(counts.values()) > 1
+    records, low, files = [], 0, 0
+    for path in paths:
         notes = []
         try:
-            grays = read_page(path, args.dpi, notes=notes)
-        except PageReadError as e:
+            for page in reader.read(path, notes):
+                for note in notes:
+                    print('note: %s: %s' % (path, note), file=sys.stderr)
+                notes.clear()
+                low += print_page(args, page, many)
+                records.append(page.record())
+                if args.overlay:
+                    from utils.synth.lines import BUNDLED_FONT  # here: the synthesizer's imports would slow every page
+                    draw_overlay(page.image, page.lines, BUNDLED_FONT).save(overlay_path(args.overlay, len(records),
+                                                                                          many))
+            files += 1
+        except ReadError as e:
             print('error: %s' % e, file=sys.stderr, flush=True)
             failed += 1
-            continue
-        for note in notes:
-            print('note: %s: %s' % (path, note), file=sys.stderr)
-        pages += [(path, n, gray) for n, gray in enumerate(grays, 1)]
-    many = len(pages) > 1
-    records, low = [], 0
-    for path, n, gray in pages:
-        lines, angle, turn = read_lines(gray, recognize_lines)
-        if turn:
-            print('note: %s page %d: turned by %d degrees to read (the page lay %s)' % (
-                path, n, turn, 'upside down' if turn == 180 else 'on its side'), file=sys.stderr)
-        if many:
-            print('# %s page %d' % (path, n))
-        if not lines:
-            print('note: %s page %d: no text lines found' % (path, n), file=sys.stderr)
-        for line in lines:
-            doubtful = line.confidence < args.min_confidence
-            low += doubtful
-            if doubtful and args.drop_low:
-                continue
-            text = '? ' + line.text if doubtful else line.text
-            print('%.3f\t%s' % (line.confidence, text) if args.tsv else text, flush=True)
-        records.append(page_record(path, n, gray, lines, angle, turn))
-        if args.overlay:
-            from utils.synth.lines import BUNDLED_FONT  # here: the synthesizer's imports would slow every page read
-            draw_overlay(gray, lines, BUNDLED_FONT).save(overlay_path(args.overlay, len(records), many))
     if args.output and records:
         write_text_atomic(args.output, json.dumps({'pages': records}, ensure_ascii=False, indent=1))
     if args.min_confidence:
@@ -261,11 +198,31 @@ def read_pages(args, model_pred, charset, size):
             low, sum(len(r['lines']) for r in records), args.min_confidence,
             'left out' if args.drop_low else "marked '? '"), file=sys.stderr)
     if failed:
-        files = failed + len({p for p, _, _ in pages})
-        if files > 1:
-            print('error: %d of %d files could not be read (listed above)' % (failed, files), file=sys.stderr)
+        if failed + files > 1:
+            print('error: %d of %d files could not be read (listed above)' % (failed, failed + files), file=sys.stderr)
         return 2
     return 0
+
+
+def print_page(args, page, many):
+    """A page's notes on stderr and its lines on stdout; returns how many were under --min-confidence."""
+    if page.turn:
+        print('note: %s page %d: turned by %d degrees to read (the page lay %s)' % (
+            page.source, page.number, page.turn, 'upside down' if page.turn == 180 else 'on its side'),
+            file=sys.stderr)
+    if many:
+        print('# %s page %d' % (page.source, page.number))
+    if not page.lines:
+        print('note: %s page %d: no text lines found' % (page.source, page.number), file=sys.stderr)
+    low = 0
+    for line in page.lines:
+        doubtful = line.confidence < args.min_confidence
+        low += doubtful
+        if doubtful and args.drop_low:
+            continue
+        text = '? ' + line.text if doubtful else line.text
+        print('%.3f\t%s' % (line.confidence, text) if args.tsv else text, flush=True)
+    return low
 
 
 def evaluation_set(args):
@@ -305,12 +262,13 @@ def main(argv=None):
                                             args.name).items():
             print('%s\t%s' % (kind, path))
         return 0
-    from utils.weights.engine import load_engine
-    model_pred, charset, size, _ = load_engine(args.engine, args.run, args.weights, args.charset, args.width,
-                                               args.height, precision=args.precision,
-                                               log=lambda s: print('note: %s' % s, file=sys.stderr, flush=True))
+    from crnn_reader import Reader
+    reader = Reader(args.run, args.weights, args.charset, args.engine, args.precision, args.lm, args.beam_width,
+                    args.batch_size, args.dpi, args.width, args.height,
+                    log=lambda s: print('note: %s' % s, file=sys.stderr, flush=True))
+    model_pred, charset, size = reader.model, reader.charset, reader.size
     if args.page:
-        return read_pages(args, model_pred, charset, size)
+        return read_pages(args, reader)
     failed = []
 
     def report(position, error):

@@ -355,10 +355,10 @@ def read_lines(gray, recognize, max_skew=MAX_SKEW):
     return lines, angle, 90 * turns
 
 
-def page_record(source, number, gray, lines, angle, turn=0):
-    """The JSON record of one page: its size, skew, the turn that made it readable and its lines (polygon in
-    page pixels, text, confidence)."""
-    return dict(source=source, page=number, width=int(gray.shape[1]), height=int(gray.shape[0]), skew=angle, turn=turn,
+def page_record(source, number, shape, lines, angle, turn=0):
+    """The JSON record of one page: its size (``shape``: the page image's (height, width)), skew, the turn that
+    made it readable and its lines (polygon in page pixels, text, confidence)."""
+    return dict(source=source, page=number, width=int(shape[1]), height=int(shape[0]), skew=angle, turn=turn,
                 lines=[line_record(line) for line in lines])
 
 

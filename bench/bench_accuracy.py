@@ -41,7 +41,7 @@ def main(argv=None):
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)
     model_pred, charset, size, model_name = load_model(args)
-    from CRNN_predict import recognize
+    from crnn_reader import recognize
     use_tess = not args.no_tesseract and shutil.which('tesseract')
     rows = []
     for name in sorted(os.listdir(args.sets)):

@@ -55,7 +55,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     quiet_keras()
     import onnx
-    from CRNN_predict import recognize_images
+    from crnn_reader import recognize_images
     from crnn_lines import inference_width
     from crnn_model import ARCHS
     from crnn_utils import load_charset

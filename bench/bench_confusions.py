@@ -48,7 +48,7 @@ def main(argv=None):
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)
     model_pred, charset, size, model_name = load_model(args)
-    from CRNN_predict import recognize
+    from crnn_reader import recognize
     from bench_accuracy import load_set
     gts, preds = [], []
     for name in sorted(os.listdir(args.sets)):

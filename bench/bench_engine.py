@@ -83,7 +83,7 @@ def seconds_of(fn):
 def breakdown(pages, repeats):
     """Markdown lines: a page's line finding and recognition (float, int8), in this process, per page."""
     sys.path.insert(0, ROOT)
-    from CRNN_predict import recognize_images
+    from crnn_reader import recognize_images
     from crnn_lines import inference_width
     from crnn_page import crop_line, deskew, find_lines
     from utils.page_files import read_page

@@ -26,7 +26,7 @@ def main(argv=None):
     p.add_argument('--pages', required=True, help='folder of held-out page sets (utils/synth/heldout.py --pages)')
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)
-    from CRNN_predict import recognize
+    from crnn_reader import recognize
     from utils.weights.engine import CALIBRATION_LINES, load_engine
     from utils.weights.load import SHIPPED_WEIGHTS
     engines = {p: load_engine('onnx', precision=p)[:3] for p in ('float32', 'int8')}

@@ -98,7 +98,7 @@ def page_sets(root):
 
 def page_reader(model_pred, charset, size, lm=None):
     """read(gray): texts and boxes of the page's lines, a table row's cells each on its own as the truth has them."""
-    from CRNN_predict import recognize_images
+    from crnn_reader import recognize_images
     from crnn_page import read_lines
 
     def read(gray):

@@ -38,7 +38,7 @@ def loss_curve(policy, jit, gt_util, charset, batch_size, steps, block, width=25
                          verbose=False, seed=1336 + seed)  # seed 1: the generator's default, 1337
     callbacks, cers = [], []
     if val is not None:
-        from CRNN_predict import recognize
+        from crnn_reader import recognize
         from crnn_utils import recognition_metrics
         paths = [os.path.join(val.image_path, n) for n in val.image_names]
         callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: cers.append(recognition_metrics(

@@ -78,7 +78,7 @@ def test_inference_groups_lines_by_width_and_keeps_long_lines_unsqueezed(lines):
 
 
 def test_recognize_any_width_matches_line_by_line(lines):
-    from CRNN_predict import recognize
+    from crnn_reader import recognize
     charset = build_charset(lines.text)
     model = CRNN((None, 32, 1), len(charset), prediction_only=True)
     paths = [os.path.join(lines.image_path, n) for n in lines.image_names]

@@ -40,7 +40,7 @@ def test_shipped_files():
 @pytest.mark.xdist_group('shipped')
 @pytest.mark.parametrize('precision', ['float32', 'mixed_bfloat16'])  # bf16: CRNN_predict's auto on bf16 CPUs
 def test_shipped_model_reads_heldout_lines(precision):
-    from CRNN_predict import recognize
+    from crnn_reader import recognize
     from utils.weights.load import load_recognizer
     model_pred, charset, size = load_recognizer(precision=precision)
     assert size == (None, 32) and model_pred.get_layer('dense1').weights[0].dtype == 'float32'
@@ -102,7 +102,7 @@ def test_onnx_engine_starts_without_tensorflow_and_reads_what_keras_reads(tmp_pa
 def test_reading_decodes_with_the_language_model_unless_told_not_to():
     """The default decoding is utils.lm's beam search; --no-lm is greedy: each CLI reading is what the in-process
     decoding of the same outputs gives."""
-    from CRNN_predict import recognize
+    from crnn_reader import recognize
     from utils.weights.engine import load_engine
     model, charset, size, _ = load_engine('onnx')
     gtu = GTUtility(LINES, verbose=False)

@@ -57,7 +57,7 @@ def read_to_folder(files, out_dir, read_file, read_lines, min_confidence=0.0, st
             continue
         for n, gray in enumerate(grays, 1):
             lines, angle, turn = read_lines(gray)
-            record = dict(page_record(path, n, gray, lines, angle, turn), pages_in_file=len(grays))
+            record = dict(page_record(path, n, gray.shape, lines, angle, turn), pages_in_file=len(grays))
             write_text_atomic('%s.p%d.txt' % (stem, n), ''.join(line.text + '\n' for line in lines))
             write_text_atomic('%s.p%d.json' % (stem, n), json.dumps(record, ensure_ascii=False, indent=1))
             done['pages'] += 1

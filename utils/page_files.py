@@ -31,14 +31,35 @@ def read_page(path, dpi=PDF_DPI, max_pixels=MAX_PIXELS, notes=None):
     """Gray uint8 pages of an image file (one, or each frame of a TIFF) or a
     PDF (each page rendered at ``dpi``). Pages over ``max_pixels`` are
     downscaled, with a line added to ``notes``. Raises PageReadError."""
+    return list(iter_pages(path, dpi, max_pixels, notes))
+
+
+def iter_pages(path, dpi=PDF_DPI, max_pixels=MAX_PIXELS, notes=None):
+    """read_page's pages one at a time: a PDF's pages are rendered as they are
+    asked for, so a long document never sits in memory whole."""
     notes = [] if notes is None else notes
     if not os.path.isfile(path):
         raise PageReadError('%s: no such file' % path)
+    pages = _iter_pdf(path, dpi, max_pixels) if path.lower().endswith('.pdf') else _read_image(path, max_pixels, notes)
+    for page in pages:
+        yield _downscale(page, max_pixels, notes)
+
+
+def count_pages(path):
+    """How many pages a page file holds (a PDF's page count, a TIFF's frames), without rendering them."""
+    if not os.path.isfile(path):
+        raise PageReadError('%s: no such file' % path)
     if path.lower().endswith('.pdf'):
-        pages = _read_pdf(path, dpi, max_pixels)
-    else:
-        pages = _read_image(path, max_pixels, notes)
-    return [_downscale(p, max_pixels, notes) for p in pages]
+        return len(_open_pdf(path))
+    from PIL import Image
+    bomb_limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        with Image.open(path) as image:
+            return getattr(image, 'n_frames', 1)
+    except (OSError, ValueError):
+        raise PageReadError('%s: not a readable image (PNG, JPG, TIFF, BMP or PDF)' % path) from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = bomb_limit
 
 
 def _read_image(path, max_pixels, notes):
@@ -89,7 +110,7 @@ def _gray(frame):
     return np.asarray(frame.convert('L'))
 
 
-def _read_pdf(path, dpi, max_pixels):
+def _open_pdf(path):
     import pypdfium2 as pdfium
     try:
         pdf = pdfium.PdfDocument(path)
@@ -103,9 +124,12 @@ def _read_pdf(path, dpi, max_pixels):
         raise PageReadError('%s: not a readable PDF (%s)' % (path, e)) from None
     if len(pdf) == 0:
         raise PageReadError('%s: the PDF has no pages' % path)
-    pages = []
+    return pdf
+
+
+def _iter_pdf(path, dpi, max_pixels):
+    pdf = _open_pdf(path)
     for page in pdf:
         w, h = page.get_size()  # points, 1/72 inch
         scale = min(dpi / 72.0, (max_pixels / max(1.0, w * h)) ** 0.5)
-        pages.append(np.asarray(page.render(scale=scale, grayscale=True).to_pil().convert('L')))
-    return pages
+        yield np.asarray(page.render(scale=scale, grayscale=True).to_pil().convert('L'))

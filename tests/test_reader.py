@@ -1,0 +1,84 @@
+"""crnn_reader.Reader, the Python face of reading: the README's snippet as written, readings equal to the
+CLI's, pages of a PDF one at a time, and one exception type for bad input, with nothing printed."""
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers import ROOT, run_tool
+from crnn_reader import LineReading, Page, ReadError, Reader
+from crnn_utils import edit_distance
+
+PAGES = os.path.join(ROOT, 'pages')
+LINES = os.path.join(ROOT, 'tests', 'data', 'heldout_lines')
+
+
+@pytest.fixture(scope='module')
+def reader():
+    return Reader()
+
+
+def test_the_readme_python_snippet_runs_as_written():
+    readme = open(os.path.join(ROOT, 'README.md'), encoding='utf-8').read()
+    [code] = re.findall(r'## Python 에서 읽기.*?```python\n(.*?)```', readme, re.S)
+    r = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    truth = json.load(open(os.path.join(PAGES, 'contract_page1.json'), encoding='utf-8'))['text']
+    out = r.stdout.splitlines()
+    text = out[:next(k for k, line in enumerate(out) if '[[' in line)]  # the page, before its first line's polygon
+    assert edit_distance(truth, '\n'.join(text).replace(' | ', '\n')) / len(truth) < 0.03
+    assert 'printed/00000001.png' in r.stdout and r.stderr.strip() == ''
+
+
+def test_readings_equal_the_clis(reader, tmp_path):
+    """Lines: the bundled held-out lines; a page: the sample page's JSON record."""
+    paths = sorted(os.path.join(LINES, 'printed', f) for f in os.listdir(os.path.join(LINES, 'printed')))
+    readings = reader.read_lines(paths)
+    assert all(isinstance(r, LineReading) and 0 <= r.confidence <= 1 for r in readings)
+    r = run_tool('CRNN_predict.py', *paths)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert [line.split('\t') for line in r.stdout.splitlines()] == [[x.source, x.text] for x in readings]
+    arrays = [np.asarray(Image.open(p)) for p in paths[:3]]
+    assert [x.text for x in reader.read_lines(arrays + [Image.open(paths[0])])] == [
+        x.text for x in readings[:3]] + [readings[0].text]
+    out = str(tmp_path / 'page.json')
+    r = run_tool('CRNN_predict.py', '--page', os.path.join(PAGES, 'contract_page1.jpg'), '--output', out)
+    assert r.returncode == 0, r.stderr[-2000:]
+    page = reader.read_page(os.path.join(PAGES, 'contract_page1.jpg'))
+    assert isinstance(page, Page) and [page.record()] == json.load(open(out, encoding='utf-8'))['pages']
+    assert page.text.splitlines() == r.stdout.splitlines()
+
+
+def test_a_pdf_is_read_page_by_page(reader, tmp_path):
+    jpg = Image.open(os.path.join(PAGES, 'contract_page2.jpg'))
+    pdf = str(tmp_path / 'two.pdf')
+    jpg.save(pdf, save_all=True, append_images=[jpg], resolution=150.0)
+    pages = reader.read(pdf)
+    assert not isinstance(pages, (list, tuple))
+    first = next(pages)
+    assert (first.source, first.number) == (pdf, 1) and len(first.lines) >= 40
+    second = next(pages)
+    assert second.number == 2 and second.text == first.text
+    assert next(pages, None) is None
+
+
+def test_bad_input_is_one_read_error_naming_it_and_nothing_is_printed(reader, tmp_path, capsys):
+    bad = tmp_path / 'bad.png'
+    bad.write_bytes(b'not an image')
+    cases = [lambda: reader.read_page(str(tmp_path / 'missing.png')),
+             lambda: list(reader.read(str(bad))),
+             lambda: list(reader.read(str(tmp_path / 'nothing.pdf'))),
+             lambda: reader.read_lines([str(bad)]),
+             lambda: reader.read_lines([np.zeros((3, 4, 5, 6))])]
+    (tmp_path / 'nothing.pdf').write_bytes(b'%PDF-1.4 broken')
+    for case in cases:
+        with pytest.raises(ReadError) as e:
+            case()
+        assert 'bad.png' in str(e.value) or 'missing.png' in str(e.value) or 'nothing.pdf' in str(e.value) \
+            or 'shape' in str(e.value)
+    assert capsys.readouterr() == ('', '')
