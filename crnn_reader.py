@@ -148,6 +148,15 @@ class Reader:
                                                                        precision=precision, log=log)
         self.lm, self.beam_width, self.batch_size, self.dpi = lm, beam_width, batch_size, dpi
 
+    @classmethod
+    def from_model(cls, model, charset, height=32, lm=False, beam_width=0, batch_size=64, dpi=150):
+        """A Reader over a prediction model already in memory (a Keras model of any width, e.g. one just
+        trained in the notebook), without loading weights; greedy decoding unless ``lm``."""
+        reader = cls.__new__(cls)
+        reader.model, reader.charset, reader.size, reader.engine = model, charset, (None, height), 'keras'
+        reader.lm, reader.beam_width, reader.batch_size, reader.dpi = lm, beam_width, batch_size, dpi
+        return reader
+
     def recognize(self, images):
         """(texts, confidences) of gray line images (uint8 arrays)."""
         return recognize_images(self.model, self.charset, images, self.size, self.batch_size, self.beam_width,
