@@ -230,3 +230,17 @@ def test_hanja_source_gives_corpus_nouns_their_hanja(tmp_path):
     assert '오늘' in plain and any(h in plain for h in ('勤勞', '契約'))
     with pytest.raises(ValueError, match='libhangul-data'):
         read_hanja_table(str(tmp_path / 'missing.txt'))
+
+
+def test_letter_spaced_lines_are_wider_and_keep_their_labels():
+    """--letter-spacing: the same sample drawn letter-spaced is wider, its label has no extra spaces, and a
+    maker without letter spacing draws exactly what it drew before (the layout draw comes last)."""
+    renderer = Renderer([BUNDLED_FONT])
+    source = TextSource((('contract', 1.0),))
+    kinds = (('문장', 1.0),)
+    plain, spaced = (SampleMaker(11, kinds, source, renderer, 0.0, 0.0, share) for share in (0.0, 1.0))
+    for k in range(4):
+        a, b = plain(k), spaced(k)
+        assert a['text'] == b['text'] and '  ' not in b['text']
+        assert b['width'] >= a['width'] + 2 * (len(a['text']) - 1)  # at least 0.15 em of the 20 px glyphs a gap
+    assert plain(0)['png'] == SampleMaker(11, kinds, source, renderer)(0)['png']

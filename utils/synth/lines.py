@@ -91,16 +91,26 @@ class Renderer:
             self._cache[key] = ImageFont.truetype(self.fonts[i], size)
         return self._cache[key]
 
-    def render(self, text, font_index, rng):
-        """(uint8 gray image, list of distortions applied)."""
-        font = self._font(font_index, int(rng.integers(self.size[0], self.size[1] + 1)))
+    def render(self, text, font_index, rng, tracking=0.0):
+        """(uint8 gray image, list of distortions applied); ``tracking``: extra space after every character, in
+        ems (letter-spaced headings and old gulim-style documents)."""
+        size = int(rng.integers(self.size[0], self.size[1] + 1))
+        font = self._font(font_index, size)
         left, top, right, bottom = font.getbbox(text)
         ascent, descent = font.getmetrics()
         pad_x, pad_y = (int(v) for v in rng.integers(self.padding[0], self.padding[1] + 1, 2))
-        w, h = right - left + 2 * pad_x, ascent + descent + 2 * pad_y
+        extra = int(round(tracking * size))
+        w, h = right - left + extra * (len(text) - 1) + 2 * pad_x, ascent + descent + 2 * pad_y
         paper, ink = int(rng.integers(200, 256)), int(rng.integers(0, 90))
         img = Image.new('L', (w, h), paper)
-        ImageDraw.Draw(img).text((pad_x - left, pad_y), text, font=font, fill=ink)
+        draw = ImageDraw.Draw(img)
+        if extra:
+            x = pad_x - left
+            for c in text:
+                draw.text((x, pad_y), c, font=font, fill=ink)
+                x += font.getlength(c) + extra
+        else:
+            draw.text((pad_x - left, pad_y), text, font=font, fill=ink)
         return distort(np.asarray(img), rng, self.distortions, ink)
 
 
@@ -133,11 +143,13 @@ class SampleMaker:
     """Everything needed to make sample k; picklable for worker processes.
     ``look_alikes``: the share of lines drawn typeset (see typeset), and
     ``wide_spaces`` the share drawn with the wide word gaps of justified text
-    (2-5 spaces), both labelled with the charset's characters and one space."""
+    (2-5 spaces), both labelled with the charset's characters and one space;
+    ``letter_spacing`` the share drawn letter-spaced (0.15-0.6 em after each
+    character), labelled without extra spaces."""
 
-    def __init__(self, seed, kinds, source, renderer, look_alikes=0.0, wide_spaces=0.0):
+    def __init__(self, seed, kinds, source, renderer, look_alikes=0.0, wide_spaces=0.0, letter_spacing=0.0):
         self.seed, self.kinds, self.source, self.renderer = seed, kinds, source, renderer
-        self.look_alikes, self.wide_spaces = look_alikes, wide_spaces
+        self.look_alikes, self.wide_spaces, self.letter_spacing = look_alikes, wide_spaces, letter_spacing
 
     def __call__(self, k):
         rng = make_rng(self.seed, k)
@@ -158,7 +170,10 @@ class SampleMaker:
             drawn = typeset(drawn, self.renderer.coverage[font_index], layout)
         if self.wide_spaces and ' ' in text and layout.random() < self.wide_spaces:
             drawn = drawn.replace(' ', ' ' * int(layout.integers(2, 6)))
-        img, applied = self.renderer.render(drawn, font_index, nprng)
+        tracking = 0.0
+        if self.letter_spacing and layout.random() < self.letter_spacing:  # drawn last: older sets stay as they were
+            tracking = float(layout.uniform(0.15, 0.6))
+        img, applied = self.renderer.render(drawn, font_index, nprng, tracking)
         return dict(k=k, text=text, kind=kind, font=os.path.basename(self.renderer.fonts[font_index]),
                     is_aug=bool(applied), png=png_bytes(img), width=img.shape[1], height=img.shape[0],
                     redrawn=attempt)
@@ -258,6 +273,8 @@ def parse_args(argv=None):
       "quotes, other middle dots and tildes (labelled with the charset's characters)")
     a('--wide-spaces', type=float, default=0.1, help='share of lines drawn with the wide word gaps of justified '
       'text (labelled with one space)')
+    a('--letter-spacing', type=float, default=0.0, help='share of lines drawn letter-spaced (0.15-0.6 em after each '
+      "character, as spaced-out headings print; labelled without extra spaces)")
     a('--json-name', default='korean_printed_sentence.json', help='annotation file written in --out')
     a('--image-dir', default='printed', help='image folder written in --out')
     a('--append', action='store_true', help='add to an existing dataset, ids continue')
@@ -280,7 +297,7 @@ def main(argv=None):
     renderer = Renderer(find_fonts(args.fonts, system=not args.no_system_fonts), size, padding, probs)
     source = TextSource(mix, lines, args.max_chars, args.min_chars, dictionary=args.dictionary)
     maker = SampleMaker(args.seed, parse_weights(args.kinds, KINDS, 'kind'), source, renderer, args.look_alikes,
-                        args.wide_spaces)
+                        args.wide_spaces, args.letter_spacing)
     stats = generate(args.out, args.count, maker, args.json_name, args.image_dir, args.append,
                      args.drop_images, args.workers, progress=not args.no_progress)
     print('wrote %(json)s: %(total)d entries in all, ids from %(first_id)08d' % stats)
