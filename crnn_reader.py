@@ -137,11 +137,11 @@ def as_gray(image):
 class Reader:
     """A recognizer loaded once, for reading from Python; the arguments are CRNN_predict.py's flags, with its
     defaults: the shipped model (or a ``run`` folder, or ``weights`` with their ``charset``), ``engine``
-    ('auto', 'onnx', 'keras'), ``precision`` ('auto', 'float32', 'mixed_bfloat16', 'int8'), ``lm`` (language
-    model decoding; False: greedy), ``beam_width``, ``batch_size``, ``dpi`` (PDF pages), ``width``/``height``
+    ('auto', 'onnx', 'keras'), ``precision`` ('auto', 'float32', 'mixed_bfloat16', 'int8'), ``lm`` (True: the
+    language model on the lines the recognizer is unsure of; default greedy), ``beam_width``, ``batch_size``, ``dpi`` (PDF pages), ``width``/``height``
     (the input size; width None: each line its own)."""
 
-    def __init__(self, run=None, weights=None, charset=None, engine='auto', precision='auto', lm=True,
+    def __init__(self, run=None, weights=None, charset=None, engine='auto', precision='auto', lm=False,
                  beam_width=0, batch_size=64, dpi=150, width=None, height=32, log=None):
         from utils.weights.engine import load_engine
         self.model, self.charset, self.size, self.engine = load_engine(engine, run, weights, charset, width, height,

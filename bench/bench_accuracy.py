@@ -35,8 +35,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--sets', required=True, help='folder of held-out sets (utils/synth/heldout.py --out)')
     add_model_args(p)
-    p.add_argument('--lm', action=argparse.BooleanOptionalAction, default=True,
-                   help="decode with the language model, as CRNN_predict.py does by default (--no-lm: greedy)")
+    p.add_argument('--lm', action=argparse.BooleanOptionalAction, default=False,
+                   help="decode as CRNN_predict.py --lm does (default greedy, as CRNN_predict.py)")
     p.add_argument('--no-tesseract', action='store_true', help='only this project\'s model')
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)

@@ -2,6 +2,7 @@
 ship, against the CPU-hours of training behind them (v1 -> vN).
 
     python bench/bench_curve.py [bench/curve_runs]
+    python bench/bench_curve.py bench/curve_runs_light --section curve_light   # the light recognizer's runs
 
 Reads ``versions.json`` in the folder (per version or run, in training order:
 the training hours it added on the 2-core CPU, steps, lines, the validation CER
@@ -10,7 +11,8 @@ bench/bench_accuracy.py when it ended, and ``"shipped": false`` for a run that
 the next version continued from without shipping)
 and each ``<version>_history.csv`` there (a run's history.csv, for the curve
 inside a run), and writes a table and bench/curve_cer.png into BENCHMARKS.md
-section 'curve'. The commands of every version are in docs/model_card.md.
+section 'curve' (or --section, with the plot named after it). The commands of every version are in
+docs/model_card.md.
 """
 import json
 import os
@@ -22,11 +24,17 @@ import numpy as np  # noqa: E402
 from utils.plots import read_csv  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PLOT = os.path.join(HERE, 'curve_cer.png')
+TITLES = {'curve': 'CER against CPU-hours of training, all versions',
+          'curve_light': 'CER against CPU-hours of training: the light recognizer (--arch light), distilled from v8'}
 
 
 def main(argv=None):
-    folder = (argv or sys.argv[1:] or [os.path.join(HERE, 'curve_runs')])[0]
+    import argparse
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('folder', nargs='?', default=os.path.join(HERE, 'curve_runs'), help='versions.json and histories')
+    p.add_argument('--section', choices=sorted(TITLES), default='curve', help='BENCHMARKS.md section to write')
+    args = p.parse_args(argv)
+    folder, plot = args.folder, os.path.join(HERE, '%s_cer.png' % args.section)
     with open(os.path.join(folder, 'versions.json'), encoding='utf-8') as f:
         versions = json.load(f)
     table = ['| version | hours added | cumulative hours | steps | lines seen | own validation CER | held-out short CER '
@@ -63,17 +71,18 @@ def main(argv=None):
     ax.grid(True, which='both', alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(PLOT, dpi=100)
+    fig.savefig(plot, dpi=100)
     footer = ['', 'Held-out CER: bench/bench_accuracy.py on the two line sets of `python -m utils.synth.heldout` (text '
               'and fonts never used in training), greedy decoding, measured when each version shipped or run ended; a '
               'run not shipped is one the next version went on from or one that was measured and left (a version '
               'averaged from several runs counts the hours of them all). Hours: wall-clock training time on '
               'the 2-core machine of that session (the machine column: bf16 where the cores compute it natively, '
               'float32 on cores without bf16, at about half the speed). Plot: '
-              '`bench/curve_cer.png`.']
+              '`bench/%s`.' % os.path.basename(plot)]
     print('\n'.join(table + footer))
-    write_section('curve', 'CER against CPU-hours of training, all versions', 'python bench/bench_curve.py',
-                  table + footer)
+    write_section(args.section, TITLES[args.section], 'python bench/bench_curve.py%s' % (
+        '' if args.section == 'curve' else ' %s --section %s' % (os.path.relpath(folder, os.path.dirname(HERE)),
+                                                                  args.section)), table + footer)
     return 0
 
 

@@ -1,13 +1,18 @@
 """Decoding with the syllable n-gram language model against greedy decoding, on line sets.
 
-    python bench/bench_lm.py --sets ~/crnn-heldout [--run RUN | --weights W --charset C]
+    python bench/bench_lm.py --sets ~/crnn-heldout --sets ~/crnn-ood [--run RUN | --weights W --charset C]
     python bench/bench_lm.py --dev DIR --grid 0.1:0.5,0.3:2,0.5:3 [--weights ...]   # how ALPHA, BETA were chosen
+    python bench/bench_lm.py --gate-dev ~/crnn-ood/ood_dev --gates 0.5,0.7,0.9      # how utils.lm.GATE was chosen
 
---sets: every AI-Hub-format set folder under the folder (the held-out line
-sets of ``python -m utils.synth.heldout``), CER and line accuracy of greedy
-decoding and of utils.lm's prefix beam search with its defaults; BENCHMARKS.md
-section 'lm'. --dev: the tuning split, never a held-out set: the lines of an
-AI-Hub-format set (e.g. ``python -m utils.synth.doc --crops``, LibreOffice help
+--sets (repeatable): every AI-Hub-format set folder under the folder (the
+held-out line sets of ``python -m utils.synth.heldout``, and its --ood sets:
+text no training data and no language model has seen), CER and line accuracy
+of greedy decoding, of utils.lm's prefix beam search on every line, and of the
+CRNN_predict.py --lm: the beam search only on the lines the recognizer is unsure of
+(utils.lm.GATE); BENCHMARKS.md section 'lm'. --gate-dev: CER of each gate of
+--gates on one set (the out-of-domain dev split), printed. --dev: the tuning
+split, never a held-out set: the lines of an AI-Hub-format set (e.g.
+``python -m utils.synth.doc --crops``, LibreOffice help
 text) whose text comes from the odd-numbered paragraphs of the help corpus,
 decoded with a language model built without those paragraphs, for each
 ALPHA:BETA of --grid (printed, not written).
@@ -33,14 +38,19 @@ def softmax_outputs(model_pred, folder, json_name='korean_printed_sentence.json'
     return gtu.texts(), probs
 
 
-def scores(gts, probs, charset, lm, alpha=None, beta=None):
-    """{'greedy': metrics, 'lm': metrics} of one set."""
+def scores(gts, probs, charset, lm, alpha=None, beta=None, gates=()):
+    """{'greedy': metrics, 'lm': metrics (every line), gate: metrics (the LM on the lines under each gate)}."""
     from crnn_utils import greedy_decode, recognition_metrics
-    from utils.lm import ALPHA, BETA, lm_beam_decode
+    from utils.lm import ALPHA, BETA, lm_beam_decode, unsure_lines
     greedy = [greedy_decode(p[None], charset)[0] for p in probs]
     with_lm = lm_beam_decode(probs, charset, lm, alpha=ALPHA if alpha is None else alpha,
                              beta=BETA if beta is None else beta)
-    return {'greedy': recognition_metrics(gts, greedy), 'lm': recognition_metrics(gts, with_lm)}
+    out = {'greedy': recognition_metrics(gts, greedy), 'lm': recognition_metrics(gts, with_lm)}
+    for gate in gates:
+        unsure = {j for j, p in enumerate(probs) if len(unsure_lines(p[None], gate))}
+        out[gate] = recognition_metrics(gts, [l if j in unsure else g for j, (g, l) in enumerate(zip(greedy, with_lm))])
+        out[gate]['unsure'] = len(unsure)
+    return out
 
 
 def dev_split(args, model_pred, charset):
@@ -63,7 +73,10 @@ def dev_split(args, model_pred, charset):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--sets', help='folder of line sets (python -m utils.synth.heldout --out)')
+    p.add_argument('--sets', action='append', help='folder of line sets (python -m utils.synth.heldout --out); '
+                   'repeat for several')
+    p.add_argument('--gate-dev', help='a line set to choose utils.lm.GATE on (the out-of-domain dev split)')
+    p.add_argument('--gates', default='0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.95', help='with --gate-dev: gates to try')
     p.add_argument('--dev', help='tuning: an AI-Hub-format set of LibreOffice help lines')
     p.add_argument('--json', default='korean_printed_sentence.json', help='with --dev: its annotation file')
     p.add_argument('--image-dir', default='printed', help='with --dev: its image folder')
@@ -71,29 +84,44 @@ def main(argv=None):
     add_model_args(p)
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)
-    if not args.sets and not args.dev:
-        p.error('give --sets or --dev')
+    if not args.sets and not args.dev and not args.gate_dev:
+        p.error('give --sets, --dev or --gate-dev')
     model_pred, charset, _, model_name = load_model(args)
     if args.dev:
         return dev_split(args, model_pred, charset)
-    from utils.lm import ALPHA, BEAM, BETA, ORDER, load_lm
+    from utils.lm import ALPHA, BEAM, BETA, GATE, ORDER, load_lm
     lm = load_lm()
-    table = ['| set | lines | greedy CER | greedy line acc | LM CER | LM line acc |', '|---|---|---|---|---|---|']
-    for name in sorted(os.listdir(args.sets)):
-        folder = os.path.join(args.sets, name)
-        if not os.path.isdir(folder):
-            continue
-        gts, probs = softmax_outputs(model_pred, folder)
-        s = scores(gts, probs, charset, lm)
-        table.append('| %s | %d | %.4f | %.3f | %.4f | %.3f |' % (name, len(gts), s['greedy']['cer'], s['greedy']['acc'],
-                                                                s['lm']['cer'], s['lm']['acc']))
-        print(table[-1], flush=True)
+    if args.gate_dev:
+        gates = [float(g) for g in args.gates.split(',')]
+        gts, probs = softmax_outputs(model_pred, args.gate_dev)
+        s = scores(gts, probs, charset, lm, gates=gates)
+        print('%s: greedy CER %.4f, LM on every line %.4f' % (args.gate_dev, s['greedy']['cer'], s['lm']['cer']))
+        for gate in gates:
+            print('gate %.2f: CER %.4f, LM on %d of %d lines' % (gate, s[gate]['cer'], s[gate]['unsure'], len(gts)))
+        return 0
+    table = ['| set | lines | greedy CER / line acc | LM on every line | `--lm`: LM on unsure lines (lines) |',
+             '|---|---|---|---|---|']
+    for root in args.sets:
+        for name in sorted(os.listdir(root)):
+            folder = os.path.join(root, name)
+            if not os.path.isdir(folder):
+                continue
+            gts, probs = softmax_outputs(model_pred, folder)
+            s = scores(gts, probs, charset, lm, gates=[GATE])
+            table.append('| %s | %d | %.4f / %.3f | %.4f / %.3f | %.4f / %.3f (%d) |' % (
+                name, len(gts), s['greedy']['cer'], s['greedy']['acc'], s['lm']['cer'], s['lm']['acc'],
+                s[GATE]['cer'], s[GATE]['acc'], s[GATE]['unsure']))
+            print(table[-1], flush=True)
     footer = ['', 'Model: %s. LM: utils.lm, syllable %d-gram of the training corpora (laws, bills, LibreOffice help), '
               'prefix beam search of width %d, LM weight %g, %g per character; ALPHA and BETA chosen on the --dev '
-              'split (LibreOffice-laid-out lines of help paragraphs the LM did not learn), not on these sets.'
-              % (model_name, ORDER, BEAM, ALPHA, BETA)]
+              'split (LibreOffice-laid-out lines of help paragraphs the LM did not learn), not on these sets. '
+              '`--lm` reads with the LM only the lines with a frame whose most likely class is under %g '
+              '(utils.lm.GATE, chosen on ood_dev with --gate-dev). short, long, typeset: held-out bills in held-out '
+              'fonts; ood_*: the Korean Debian FAQ (no training data and no LM has seen it), ood_dev and ood_test '
+              'in held-out fonts, ood_seen in the training fonts.' % (model_name, ORDER, BEAM, ALPHA, BETA, GATE)]
     report('lm', 'Language model decoding vs greedy on held-out lines',
-           'python bench/bench_lm.py --sets <python -m utils.synth.heldout --out>', table + footer, not args.no_write)
+           'python bench/bench_lm.py --sets <python -m utils.synth.heldout --out> --sets <its --ood --out>',
+           table + footer, not args.no_write)
     return 0
 
 

@@ -109,7 +109,8 @@ def page_reader(model_pred, charset, size, lm=None):
 
 
 def measure(paths, readers, read, work):
-    """{reader: totals} over the pages of ``paths``."""
+    """{reader: totals} over the pages of ``paths``; ``read``: this project's reader, or {reader name: reader}."""
+    reads = read if isinstance(read, dict) else {'crnn': read}
     import cv2
     totals = {r: dict(edits=0, chars=0, lines=0, exact=0, recall=[], precision=[], seconds=0.0) for r in readers}
     for path in paths:
@@ -118,7 +119,7 @@ def measure(paths, readers, read, work):
         gray = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
         for reader in readers:
             t = time.perf_counter()
-            texts, polygons = read(gray) if reader == 'crnn' else tesseract_page(path, int(reader[3:]), work)
+            texts, polygons = reads[reader](gray) if reader in reads else tesseract_page(path, int(reader[3:]), work)
             total = totals[reader]
             total['seconds'] += time.perf_counter() - t
             total['edits'] += edit_distance(gt_text, '\n'.join(clean(texts)))
@@ -149,20 +150,23 @@ def main(argv=None):
     p.add_argument('--sets', help='folder of page sets (utils/synth/heldout.py --pages --out)')
     p.add_argument('--psm', default='6,3', help='Tesseract page segmentation modes to run (comma list)')
     add_model_args(p)
-    p.add_argument('--lm', action=argparse.BooleanOptionalAction, default=True,
-                   help="decode with the language model, as CRNN_predict.py does by default (--no-lm: greedy)")
+    p.add_argument('--lm', action=argparse.BooleanOptionalAction, default=False,
+                   help="decode as CRNN_predict.py --lm does (default greedy, as CRNN_predict.py)")
+    p.add_argument('--with-lm', action='store_true', help='also read with --lm, beside greedy (another row)')
     p.add_argument('--no-tesseract', action='store_true', help='only this project\'s reader')
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)
     model_pred, charset, size, model_name = load_model(args)
     from utils.synth.page import write_pages
 
-    read = page_reader(model_pred, charset, size, args.lm)
-
+    read = {'crnn': page_reader(model_pred, charset, size, args.lm)}
+    names = {'crnn': 'this project (crnn_page + %s, %s)' % (model_name, '`--lm`' if args.lm else 'greedy')}
+    if args.with_lm and not args.lm:
+        read['crnn_lm'] = page_reader(model_pred, charset, size, True)
+        names['crnn_lm'] = 'this project (crnn_page + %s, `--lm`)' % model_name
     psms = [int(v) for v in args.psm.split(',') if v]
-    readers = ['crnn'] + ([] if args.no_tesseract or not shutil.which('tesseract') else ['psm%d' % v for v in psms])
-    names = dict({'crnn': 'this project (crnn_page + %s, %s)' % (model_name, 'LM decoding' if args.lm else 'greedy')},
-                 **{'psm%d' % v: 'Tesseract 5 `--psm %d`' % v for v in psms})
+    readers = list(read) + ([] if args.no_tesseract or not shutil.which('tesseract') else ['psm%d' % v for v in psms])
+    names.update({'psm%d' % v: 'Tesseract 5 `--psm %d`' % v for v in psms})
     with tempfile.TemporaryDirectory() as work:
         if args.sets:
             sets = page_sets(args.sets)
@@ -198,7 +202,8 @@ def main(argv=None):
     print('\n'.join(out))
     if not args.no_write:
         write_section('page_sets', 'Held-out page sets: plain pages, LibreOffice PDFs, scans and photos',
-                      'python bench/bench_page.py --sets <utils/synth/heldout.py --pages --out>', out)
+                      'python bench/bench_page.py --sets <utils/synth/heldout.py --pages --out> --psm %s%s'
+                      % (args.psm, ' --with-lm' if args.with_lm else ''), out)
     return 0
 
 

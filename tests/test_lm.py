@@ -45,7 +45,23 @@ def test_the_lm_settles_a_close_call_between_look_alikes():
     assert greedy_decode(probs[None], charset) == ['필요일']
     lm = CharLM.from_texts(['다음 주 월요일에', '월요일 오전', '매주 월요일'] * 5, order=3)
     assert lm_beam_search(probs, charset, lm) == '월요일'
-    assert decode_batch(probs[None], charset, lm=lm) == ['월요일']
+    assert decode_batch(probs[None], charset, lm=lm, gate=0.6) == ['월요일']
+
+
+def test_the_lm_reads_only_the_lines_the_recognizer_is_unsure_of():
+    """A line whose every frame has a class over the gate keeps its greedy reading; one with a frame under it
+    (and only that one, in the same batch) is read with the language model."""
+    from utils.lm import GATE, unsure_lines
+    charset = '월필요일 _'
+    lm = CharLM.from_texts(['다음 주 월요일에', '월요일 오전', '매주 월요일'] * 5, order=3)
+    sure, unsure = frames(charset, '_월_요_일_'), frames(charset, '_월_요_일_')
+    sure[1, charset.index('월')], sure[1, charset.index('필')] = 1 - GATE - 0.01, GATE + 0.01
+    unsure[1, charset.index('월')], unsure[1, charset.index('필')] = GATE - 0.03, GATE - 0.01
+    batch = np.stack([sure, unsure])
+    assert list(unsure_lines(batch)) == [1]
+    assert greedy_decode(batch, charset) == ['필요일', '필요일']
+    assert decode_batch(batch, charset, lm=lm) == ['필요일', '월요일']
+    assert decode_batch(batch, charset, lm=lm, gate=1.01) == ['월요일', '월요일']
 
 
 def test_the_repo_lm_is_built_once_cached_and_kept(tmp_path):

@@ -244,3 +244,23 @@ def test_letter_spaced_lines_are_wider_and_keep_their_labels():
         assert a['text'] == b['text'] and '  ' not in b['text']
         assert b['width'] >= a['width'] + 2 * (len(a['text']) - 1)  # at least 0.15 em of the 20 px glyphs a gap
     assert plain(0)['png'] == SampleMaker(11, kinds, source, renderer)(0)['png']
+
+
+def test_out_of_domain_lines_are_whole_wrapped_lines_split_by_half(tmp_path):
+    """utils.synth.heldout --ood: whole lines of the document (8-30 characters, half Hangul), its first half for
+    dev and its second for test; a missing document is one error naming the package."""
+    import gzip
+    import random
+    from utils.synth.heldout import DocumentLines, ood_halves
+    doc = tmp_path / 'faq.txt.gz'
+    lines = ['1.1. 데비안은 무엇인가요?', 'x', 'apt-get install foo bar baz', '패키지를 설치하려면 어떻게 하나요?',
+             '아주 긴 줄입니다 ' * 5, '데비안 FAQ 의 두 번째 절반입니다']
+    with gzip.open(doc, 'wt', encoding='utf-8') as f:
+        f.write('\n'.join(lines))
+    dev, test = ood_halves(str(doc))
+    assert dev == lines[:3] and test == lines[3:]
+    source = DocumentLines(test)
+    assert source.lines == ['패키지를 설치하려면 어떻게 하나요?', '데비안 FAQ 의 두 번째 절반입니다']
+    assert source.draw(random.Random(1), 0)[0] in source.lines
+    with pytest.raises(ValueError, match='debian-faq-ko'):
+        ood_halves(str(tmp_path / 'missing.txt.gz'))

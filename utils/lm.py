@@ -23,6 +23,10 @@ DISCOUNT = 0.75
 # Chosen on a development split (LibreOffice-laid-out lines of help paragraphs the LM did not learn from), never on
 # the held-out sets: order 3, LM weight 0.3, a bonus of 2.0 per character (BENCHMARKS.md, section 'lm').
 ORDER, ALPHA, BETA, BEAM = 3, 0.3, 2.0, 8
+# The language model reads only a line the recognizer is unsure of: one with a frame whose most likely class has
+# less than this probability; a confident line keeps its greedy reading. Chosen on the out-of-domain dev lines
+# (utils.synth.heldout --ood: ood_dev): the best of 0.3-0.95 and of reading every line (bench_lm.py --gate-dev).
+GATE = 0.6
 
 
 class CharLM:
@@ -134,6 +138,11 @@ def _after_blanks(beams, log_p):
     if log_p is None:
         return beams
     return {k: (_logsumexp(pb, pnb) + log_p, -math.inf, s) for k, (pb, pnb, s) in beams.items()}
+
+
+def unsure_lines(probs, gate=GATE):
+    """Positions of the lines of a batch (B, T, C) with a frame whose most likely class is under ``gate``."""
+    return np.flatnonzero(np.asarray(probs).max(-1).min(-1) < gate)
 
 
 def lm_beam_decode(probs, charset, lm, beam_width=BEAM, alpha=ALPHA, beta=BETA):

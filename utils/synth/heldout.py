@@ -12,6 +12,14 @@ utils.synth.lines.HELDOUT_FONTS (kept out of find_fonts()), 32-44 px glyphs, mil
 blur and noise. ``CRNN_predict.py --data-dir <out>/short`` evaluates on one;
 bench/bench_accuracy.py compares with Tesseract on both.
 
+Out-of-domain lines (--ood): ``<out>/ood_dev`` and ``<out>/ood_test``, lines
+of a text that no training data and no language model has seen, the Korean
+Debian FAQ (Debian: debian-faq-ko, read where installed), as it is wrapped,
+split by source: the first half of the document for choosing decoding
+settings (dev), the second half for judging them (test); held-out fonts,
+and ``<out>/ood_seen``: the second half in the fonts training uses (where a
+language model has the least to add).
+
 Pages (--pages): folders of page images, each with a page_NNNN.json of its
 ground-truth lines (text, polygon in the image's pixels), for
 bench/bench_page.py --sets: ``plain`` (one-column pages of utils.synth.page
@@ -66,6 +74,47 @@ class HeldoutText:
             text = ' '.join(out)
             if self.lo <= nonspace(text) <= self.hi and 2 * sum('가' <= c <= '힣' for c in text) >= nonspace(text):
                 return text, 'heldout'
+
+
+DEBIAN_FAQ_KO = '/usr/share/doc/debian/FAQ/debian-faq.ko.txt.gz'
+OOD_SEEDS = {'ood_dev': 9501, 'ood_test': 9502, 'ood_seen': 9503}
+
+
+class DocumentLines:
+    """Whole lines of a document as it is wrapped (a TextSource for SampleMaker): those with
+    ``lo``..``hi`` non-space characters, at least half of them Hangul syllables."""
+
+    def __init__(self, lines, lo=8, hi=30):
+        self.lines = [' '.join(l.split()) for l in lines]
+        self.lines = [l for l in self.lines if lo <= nonspace(l) <= hi and 2 * sum('가' <= c <= '힣' for c in l)
+                      >= nonspace(l)]
+        if not self.lines:
+            raise ValueError('no line of %d-%d characters, half Hangul, in the document' % (lo, hi))
+
+    def draw(self, rng, seed):
+        return rng.choice(self.lines), 'document'
+
+
+def ood_halves(path=DEBIAN_FAQ_KO):
+    """(dev lines, test lines): the first and the second half of the out-of-domain document's lines."""
+    import gzip
+    if not os.path.isfile(path):
+        raise ValueError('the out-of-domain document %s is not installed (apt-get install debian-faq-ko)' % path)
+    with gzip.open(path, 'rt', encoding='utf-8') as f:
+        lines = f.read().splitlines()
+    return lines[:len(lines) // 2], lines[len(lines) // 2:]
+
+
+def build_ood(out, count, workers=2):
+    """ood_dev, ood_test and ood_seen in ``out``; returns {set name: generate's summary}."""
+    dev, test = ood_halves()
+    sets = {'ood_dev': (dev, True), 'ood_test': (test, True), 'ood_seen': (test, False)}
+    out_sets = {}
+    for name, (lines, heldout) in sets.items():
+        renderer = Renderer(find_fonts(heldout=heldout), size=(32, 44), padding=(4, 14), distortions=DISTORTIONS)
+        maker = SampleMaker(OOD_SEEDS[name], (('문장', 1.0),), DocumentLines(lines), renderer)
+        out_sets[name] = generate(os.path.join(out, name), count, maker, workers=workers, progress=False)
+    return out_sets
 
 
 def build(out, name, count, workers=2):
@@ -157,12 +206,17 @@ def parse_args(argv=None):
     p.add_argument('--count', type=int, default=150, help='lines per set')
     p.add_argument('--pages', action='store_true', help='write the page sets instead of the line sets')
     p.add_argument('--photos', action='store_true', help='only add the photo sets to the page sets in --out')
+    p.add_argument('--ood', action='store_true', help='write the out-of-domain line sets (ood_dev, ood_test) instead')
     p.add_argument('--workers', type=int, default=2, help='processes rendering lines')
     return p.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.ood:
+        for name, stats in build_ood(args.out, args.count, args.workers).items():
+            print('%s: %d lines, %s' % (name, stats['total'], stats['json']))
+        return 0
     if args.pages or args.photos:
         for name, n in (build_photos if args.photos else build_pages)(args.out).items():
             print('%s: %d pages, %s' % (name, n, os.path.join(args.out, name)))
