@@ -11,8 +11,17 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 # backend; the tests of other backends set KERAS_BACKEND for their own subprocesses.
 os.environ['KERAS_BACKEND'] = 'tensorflow'
 os.environ.setdefault('MPLBACKEND', 'Agg')
+# Built files (ONNX graphs, the language model) in a cache of the tests' own, never the user's ~/.cache/ocr_crnn
+os.environ['OCR_CRNN_CACHE'] = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                            '.pytest_cache', 'ocr_crnn')
+
+from hypothesis import settings  # noqa: E402
 
 from helpers import SENTENCES, run_tool, write_aihub  # noqa: E402
+
+# property tests draw the same examples on every run and machine (each test's own @settings keep this)
+settings.register_profile('deterministic', derandomize=True, database=None)
+settings.load_profile('deterministic')
 
 
 @pytest.fixture

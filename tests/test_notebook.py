@@ -6,6 +6,7 @@ import pytest
 from nbclient import NotebookClient
 
 from helpers import ROOT
+from bounds import bound
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +47,7 @@ def test_notebook_runs_and_shows_results(tmp_path, monkeypatch):
     assert any('image/png' in o.get('data', {}) for o in test_out)
     heldout = ''.join(o.get('text', '') for o in outputs_of(nb, 'heldout = GTUtility') if o.output_type == 'stream')
     cer = float(heldout.split('CER ')[1].split()[0])
-    assert cer < 0.5, heldout  # the shipped weights read, even after two training steps
+    assert cer <= bound('heldout_lines', extra=3), heldout  # the shipped weights, after two training steps
     [run] = os.listdir(tmp_path / 'checkpoints')
     files = set(os.listdir(tmp_path / 'checkpoints' / run))
     assert {'source.py', 'charset.json', 'history.csv', 'log.csv', 'weights.002.h5', 'model.h5',

@@ -22,12 +22,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 CALIBRATION_LINES, CALIBRATION_EVERY = 64, 16
 
 
+# The code a graph is exported with: a change to any of these makes a new graph, never a stale cached one.
+EXPORT_CODE = ('crnn_model.py', os.path.join('utils', 'weights', 'export.py'), os.path.join('utils', 'weights',
+                                                                                         'engine.py'))
+
+
 def onnx_path(weights, height=32, head=None, cache=CACHE):
-    """Where the ONNX graph of ``weights`` is cached (by the file's checksum, height and head)."""
+    """Where the ONNX graph of ``weights`` is cached (by the file's checksum, the export code's, height and head)."""
     digest = hashlib.sha1()
-    with open(weights, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
+    for path in [weights] + [os.path.join(ROOT, p) for p in EXPORT_CODE]:
+        with open(path, 'rb') as f:
+            for block in iter(lambda: f.read(1 << 20), b''):
+                digest.update(block)
     return os.path.join(cache, '%s-h%d-%s.onnx' % (digest.hexdigest()[:20], height, head or 'default'))
 
 
