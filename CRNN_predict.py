@@ -172,7 +172,7 @@ def read_pages(args, reader):
         try:
             counts[path] = count_pages(path)
         except ValueError:
-            counts[path] = 1  # reading it says what is wrong, in order
+            counts[path] = 0  # reading it says what is wrong, in order
     many = sum(counts.values()) > 1
     records, low, files = [], 0, 0
     for path in paths:
