@@ -8,9 +8,10 @@ has) and its charset, or that charset extended (--extend-charset: new
 characters before the blank): the teacher's probabilities are then laid on
 the student's classes, and a line whose label has a character the teacher
 does not know is left to the CTC loss alone (its teacher rows are zeros,
-which make its distillation term zero). Without augmentation a line is the same image in every
-pass, so the teacher's reading of it is kept (its top classes, a few MB for
-tens of thousands of lines) and the teacher reads each line only once.
+which make its distillation term zero). Without augmentation a line is the
+same image in every pass, so the teacher's reading of it is kept (its top
+classes, a few MB for tens of thousands of lines) and the teacher reads each
+line only once per process.
 """
 
 import numpy as np
