@@ -36,6 +36,13 @@ def test_auto_jit_only_where_it_measured_faster():
     assert choose_precision('auto', gpus=[], flags={'avx512_bf16'}, backend='jax')[0] == 'float32'
 
 
+def test_auto_precision_on_a_jax_gpu_is_float32():
+    # Keras runs LSTMs on JAX's cuDNN RNN on a GPU, which rejects bf16 (seen on an H200: 'Unknown output type bfloat16')
+    policy, reason = choose_precision('auto', gpus=[(9, 0)], flags=set(), backend='jax')
+    assert policy == 'float32' and 'cuDNN' in reason
+    assert choose_precision('auto', gpus=[(9, 0)], flags=set(), backend='torch')[0] == 'mixed_bfloat16'
+
+
 def test_cpu_flags_reads_the_flags_line(tmp_path):
     info = tmp_path / 'cpuinfo'
     info.write_text('processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu sse2 avx512_bf16\n\n')

@@ -45,6 +45,8 @@ def choose_precision(requested, gpus=None, flags=None, backend='tensorflow'):
     if requested != 'auto':
         return requested, 'as asked'
     gpus = gpu_capabilities() if gpus is None else gpus
+    if gpus and backend == 'jax':
+        return 'float32', "auto: Keras runs LSTMs on JAX's cuDNN RNN on a GPU, which takes float32 only"
     if gpus:
         if min(gpus) >= (8, 0):
             return 'mixed_bfloat16', 'auto: GPU compute capability %d.%d computes bf16 natively' % min(gpus)
