@@ -1,5 +1,6 @@
-"""Distillation: a trained recognizer (the teacher, in ONNX Runtime: measured
-1.7x faster than the Keras model in bf16 here) reads every training batch,
+"""Distillation: a trained recognizer (the teacher; under TensorFlow in ONNX
+Runtime, measured 1.7x faster than the Keras model in bf16 on the CPU; on
+other backends the Keras model, on their GPU) reads every training batch,
 and its per-step probabilities become a fifth input of the student's training
 model (crnn_model.CRNN(distill=...)), beside the ground-truth labels.
 
@@ -13,6 +14,8 @@ same image in every pass, so the teacher's reading of it is kept (its top
 classes, a few MB for tens of thousands of lines) and the teacher reads each
 line only once per process.
 """
+
+import threading
 
 import numpy as np
 
@@ -29,9 +32,12 @@ class Teacher:
         keep: memoize readings per sample index (only right without
             augmentation; see __call__); ``top`` classes per step are kept,
             the rest of each step's probability spread evenly over the others.
+        engine: 'onnx' or 'keras' (utils.weights.engine); default ONNX
+            Runtime under the TensorFlow backend (the ONNX export needs it),
+            else the Keras model.
     """
 
-    def __init__(self, weights, charset, teacher_charset=None, keep=True, top=4, log=print):
+    def __init__(self, weights, charset, teacher_charset=None, keep=True, top=4, log=print, engine=None):
         from crnn_utils import load_charset
         from utils.weights.engine import load_engine
         charset_file = teacher_charset or _beside(weights)
@@ -40,8 +46,12 @@ class Teacher:
             raise ValueError('--teacher %s was trained with another charset (%s, %d classes) than the model (%d), '
                              'which is neither it nor it extended: give --charset %s' % (
                                  weights, charset_file, len(own), len(charset), charset_file))
-        self.model = load_engine('onnx', weights=weights, charset=charset_file, log=log)[0]
+        if engine is None:
+            import keras
+            engine = 'onnx' if keras.backend.backend() == 'tensorflow' else 'keras'
+        self.model = load_engine(engine, weights=weights, charset=charset_file, log=log)[0]
         self.weights, self.keep, self.top = weights, keep, top
+        self.lock = threading.Lock()
         self.chars, self.classes = len(own) - 1, len(charset)
 
     def __call__(self, images, indices=None, memo=None, labels=None):
@@ -69,7 +79,8 @@ class Teacher:
         return out
 
     def _read(self, images):
-        return self.model.predict_on_batch(images)
+        with self.lock:  # Keras' predict_on_batch is not thread-safe (JAX: it donates and replaces the weights)
+            return np.asarray(self.model.predict_on_batch(images), np.float32)
 
     def _expand(self, top, p):
         """A step's full distribution (the teacher's classes) from its kept top classes."""
