@@ -44,6 +44,9 @@ def parse_args(argv=None):
     g('--mix-json', default='korean_printed_sentence.json', help='annotation file of the --mix data')
     g('--mix-image-dir', default='printed', help='image folder of the --mix data')
     g('--workers', type=int, help='threads decoding images (default: one per core)')
+    g('--prefetch', type=int, default=1, help='training batches prepared ahead, each in its own thread, while the '
+      'model trains (Keras PyDataset workers; 1: one after another). For JAX/PyTorch on a GPU; TensorFlow\'s '
+      'width-bucket input prefetches by itself')
     g = p.add_argument_group('model').add_argument
     g('--width', help="input width in pixels, or 'auto' (fits 95%% of the lines unsqueezed); default: 256, the "
       "original's (not with --buckets, which set the widths)")
@@ -67,9 +70,10 @@ def parse_args(argv=None):
     g = p.add_argument_group('optimizer').add_argument
     g('--optimizer', choices=['sgd', 'adam'], default='sgd', help='the original: SGD with Nesterov momentum')
     g('--lr', type=float, default=1e-4, help='learning rate (peak rate with --schedule cosine)')
-    g('--schedule', choices=['keras2', 'cosine'], default='keras2', help="keras2: --decay (the original); cosine: "
-      "linear warm-up over --warmup-steps, then cosine decay to 1%% of --lr at the last step of --epochs x "
-      "--steps-per-epoch")
+    g('--schedule', choices=['keras2', 'cosine', 'cosine-time'], default='keras2', help="keras2: --decay (the "
+      "original); cosine: linear warm-up over --warmup-steps, then cosine decay to 1%% of --lr at the last step of "
+      "--epochs x --steps-per-epoch; cosine-time: the same shape over the minutes of --time-limit (warm-up its "
+      "first 5%%), set at each epoch's start: for a machine of unknown speed")
     g('--decay', type=float, default=1e-6, help="Keras 2 decay: lr / (1 + decay * iteration), --schedule keras2")
     g('--warmup-steps', type=int, default=0, help='warm-up steps of --schedule cosine')
     g('--momentum', type=float, default=0.9, help='SGD momentum')
@@ -249,7 +253,7 @@ def main(argv=None):
                                                       '; each line read by it once'))
     gen_train = InputGenerator(gt_util_train, batch_size, charset, (width, args.height),
                                max_string_len=max_string_len, seed=args.seed, threads=args.workers, augment=augment,
-                               teacher=teacher, **bucketing)
+                               teacher=teacher, workers=args.prefetch, **bucketing)
     gen_val = InputGenerator(gt_util_val, batch_size, charset, (width, args.height),
                              max_string_len=max_string_len, seed=args.seed + 1, threads=args.workers, teacher=teacher,
                              **bucketing)
@@ -282,7 +286,7 @@ def train(args, run):
                                        TensorBoardLines, TimeLimit, ValidationMetrics, freeze_layers)
     from utils.train.distribute import (clip_after_all_reduce, distributed_input, local_predict, prepare_fit,
                                         scope, variable_width_input)
-    from utils.train.optimizers import SGD, Adam, warmup_cosine
+    from utils.train.optimizers import SGD, Adam, TimeCosine, warmup_cosine
     from utils.train.resume import ResumeState
     from utils.train.run import next_steps, save_arguments, save_final
     model, strategy, checkdir = run.model, run.strategy, run.checkdir
@@ -296,6 +300,10 @@ def train(args, run):
     decay = args.decay
     if args.schedule == 'cosine':
         lr, decay = warmup_cosine(lr, args.epochs * steps_per_epoch, args.warmup_steps), 0.0
+    elif args.schedule == 'cosine-time':
+        if not args.time_limit:
+            raise ValueError('--schedule cosine-time spans the minutes of --time-limit: give --time-limit')
+        decay = 0.0
     with scope(strategy):
         if args.optimizer == 'sgd':
             optimizer = SGD(learning_rate=lr, decay=decay, momentum=args.momentum,
@@ -334,6 +342,8 @@ def train(args, run):
     # callbacks: metrics first (the others see val_cer), the signal handler last
     val_seq = run.gen_val.generate()
     callbacks = [TimeLimit(args.time_limit)] if args.time_limit else []
+    if args.schedule == 'cosine-time':
+        callbacks.append(TimeCosine(lr, args.time_limit))
     if args.metrics_steps:
         predict = local_predict(run.model_pred) if strategy is not None else None
         metrics = ValidationMetrics(val_seq, run.model_pred, run.charset, args.metrics_steps,

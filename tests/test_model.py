@@ -116,6 +116,22 @@ def test_warmup_cosine_schedule():
         warmup_cosine(1e-3, 100, 100)
 
 
+def test_time_cosine_sets_the_rate_by_elapsed_time_each_epoch():
+    import keras
+    from utils.train.optimizers import TimeCosine, cosine_at, current_learning_rate
+    ticks = iter([0.0, 0.0, 30.0, 60.0])  # train begin, then each epoch's start: 0, 0.5 and 1.0 of a minute
+    schedule = TimeCosine(1e-3, minutes=1, warmup=0.05, clock=lambda: next(ticks))
+    seen = []
+    record = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: seen.append(
+        current_learning_rate(model.optimizer)))
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss='mse')
+    model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=3, verbose=0, callbacks=[schedule, record])
+    assert seen == pytest.approx([1e-5, cosine_at(0.5, 1e-3, 0.05), 1e-5], rel=1e-5)
+    assert 1e-5 < cosine_at(0.5, 1e-3, 0.05) < 1e-3
+    assert cosine_at(0.025, 1e-3, 0.05) == pytest.approx(5e-4) and cosine_at(0.05, 1e-3, 0.05) == pytest.approx(1e-3)
+
+
 def test_sgd_decay_is_keras2_inverse_time():
     from utils.train.optimizers import SGD, current_learning_rate
     opt = SGD(learning_rate=1e-4, decay=1e-6, momentum=0.9, nesterov=True, clipnorm=5)

@@ -26,6 +26,36 @@ def warmup_cosine(learning_rate, total_steps, warmup_steps=0, final_fraction=0.0
                                                   else None, warmup_steps=warmup_steps)
 
 
+def cosine_at(fraction, learning_rate, warmup=0.0, final_fraction=0.01):
+    """The rate at ``fraction`` (0-1) of a run: linear warm-up over its first
+    ``warmup`` share, then cosine decay to ``final_fraction`` of the peak."""
+    import math
+    if fraction < warmup:
+        return learning_rate * max(fraction / warmup, final_fraction)
+    progress = min(1.0, (fraction - warmup) / max(1e-9, 1.0 - warmup))
+    return learning_rate * (final_fraction + (1.0 - final_fraction) * 0.5 * (1.0 + math.cos(math.pi * progress)))
+
+
+class TimeCosine(keras.callbacks.Callback):
+    """Warm-up and cosine decay over ``minutes`` of wall-clock time rather than
+    a number of steps, set at each epoch's start: for a machine whose speed
+    is not known beforehand (a lent GPU), where --time-limit ends the run.
+    The optimizer must have a plain (float) learning rate."""
+
+    def __init__(self, learning_rate, minutes, warmup=0.05, final_fraction=0.01, clock=None):
+        super().__init__()
+        import time
+        self.peak, self.seconds, self.warmup, self.final = learning_rate, 60.0 * minutes, warmup, final_fraction
+        self.clock = clock or time.time
+
+    def on_train_begin(self, logs=None):
+        self.t0 = self.clock()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        fraction = (self.clock() - self.t0) / self.seconds
+        self.model.optimizer.learning_rate = cosine_at(fraction, self.peak, self.warmup, self.final)
+
+
 def _rate(learning_rate, lr):
     if lr is not None:
         if learning_rate is not None:
