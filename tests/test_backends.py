@@ -73,7 +73,7 @@ def test_gpu_command_trains_on_jax_without_tensorflow(tmp_path):
     code = ("import runpy, sys; sys.modules['tensorflow'] = None; sys.path.insert(0, '.'); "
             "sys.argv = ['gpu_train'] + sys.argv[1:]; runpy.run_module('utils.train.gpu', run_name='__main__')")
     p = run_on('jax', ['-c', code, '--out', out, '--minutes', '0.3', '--lines', '300', '--workers', '2',
-                       '--batch-size', '4', '--buckets', '256', '--steps-per-minute', '10', '--split-mb', '8'],
+                       '--batch-size', '4', '--buckets', '256', '--steps-per-epoch', '10', '--split-mb', '8'],
                timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]
     assert 'charset: extends' not in p.stdout  # v4 is in the general charset

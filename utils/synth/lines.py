@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw, ImageFont
 from crnn_utils import LOOK_ALIKES
 from utils.atomic import write_text_atomic
 from utils.synth.distort import distort
+from utils.synth.hanja import HANJA_DICTIONARY
 from utils.synth.text import HUNSPELL_KO, TextSource, as_kind, make_rng, parse_mix, parse_weights
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -256,6 +257,8 @@ def parse_args(argv=None):
       "(documents' nouns with their hanja, from libhangul-data), numbers, marks, random, file")
     a('--text-file', help="UTF-8 text, one line per sample, for the 'file' source")
     a('--dictionary', default=HUNSPELL_KO, help="hunspell .dic file of the 'words' source (Debian: hunspell-ko)")
+    a('--hanja-dictionary', default=HANJA_DICTIONARY, help="libhangul hanja.txt of the 'hanja' source (Debian: "
+      "libhangul-data)")
     a('--max-chars', type=int, default=10, help='longest line in characters (10 fits 256x32 unsqueezed)')
     a('--min-chars', type=int, default=2, help="shortest length a line aims at (its length is drawn from "
       "min..max; 'contract' and 'file' lines are kept whole up to max)")
@@ -295,7 +298,8 @@ def main(argv=None):
     padding = tuple(int(v) for v in args.padding.split(':'))
     probs = {k: getattr(args, k) for k in ('blur', 'noise', 'rotate', 'perspective', 'jpeg', 'rules')}
     renderer = Renderer(find_fonts(args.fonts, system=not args.no_system_fonts), size, padding, probs)
-    source = TextSource(mix, lines, args.max_chars, args.min_chars, dictionary=args.dictionary)
+    source = TextSource(mix, lines, args.max_chars, args.min_chars, dictionary=args.dictionary,
+                        hanja_dictionary=args.hanja_dictionary)
     maker = SampleMaker(args.seed, parse_weights(args.kinds, KINDS, 'kind'), source, renderer, args.look_alikes,
                         args.wide_spaces, args.letter_spacing)
     stats = generate(args.out, args.count, maker, args.json_name, args.image_dir, args.append,

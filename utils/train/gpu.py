@@ -3,14 +3,16 @@ synthetic lines made on that machine's cores, training on Keras' JAX backend
 for a stated number of minutes, the weights written in the shipped layout.
 
     KERAS_BACKEND=jax python -m utils.train.gpu --out OUT --minutes 8 \\
-        [--weights CRNN_weights_korean_v8.h5] [--fonts FONT_DIR] [--lines 300000]
+        [--weights CRNN_weights_korean_v8.h5] [--fonts FONT_DIR] [--lines 300000] \\
+        [--arch light --teacher CRNN_weights_korean_v8.h5]
 
 Writes ``OUT/CRNN_weights_<name>.h5`` (Keras 2 layout, float16) and
 ``OUT/CRNN_charset_<name>.json``, the run's history.csv and args.json, and,
 with --split-mb, the weights in parts of at most that size (``cat
 CRNN_weights_<name>.h5.part* > CRNN_weights_<name>.h5`` joins them). The
-cosine schedule spans --steps-per-minute x --minutes steps: the first run
-prints the steps per minute it reached, for the next one. Dependencies:
+learning rate follows a cosine over the --minutes of wall-clock time
+(CRNN_training.py --schedule cosine-time), so no speed need be known
+beforehand; the run prints the steps per minute it reached. Dependencies:
 requirements-gpu.txt (wheels only; docs/training.md, section GPU).
 """
 import argparse
@@ -53,7 +55,16 @@ def parse_args(argv=None):
     a('--batch-size', type=int, default=128, help='lines per step')
     a('--buckets', default='128,192,256,320,384,512,768', help='input widths of the width buckets')
     a('--lr', type=float, default=5e-4, help='peak learning rate of the cosine schedule')
-    a('--steps-per-minute', type=float, default=600, help='the cosine schedule spans this x --minutes steps')
+    a('--arch', default='crnn', help='architecture (crnn_model.ARCHS) when training from scratch or from --weights '
+      'of it')
+    a('--teacher', help='distill from these weights (CRNN_training.py --teacher; the Keras model, on the GPU)')
+    a('--distill', type=float, default=1.0, help='weight of the --teacher term')
+    a('--extend-charset', action='store_true', help='add the characters of the lines that --charset lacks')
+    a('--source', default=SOURCE_MIX, help='text sources of the lines (utils.synth --source)')
+    a('--synth', default='', help="more utils.synth options in one string, e.g. '--letter-spacing 0.05'")
+    a('--train-workers', type=int, default=8, help='threads decoding the lines of a training batch')
+    a('--prefetch', type=int, default=4, help='training batches prepared ahead in threads while the GPU trains')
+    a('--steps-per-epoch', type=int, default=250, help='steps between validations (and learning-rate updates)')
     a('--name', default='gpu', help='the <name> of CRNN_weights_<name>.h5')
     a('--split-mb', type=float, help='also cut the weights file into parts of at most this many MiB')
     a('--seed', type=int, default=4242, help='seed of the lines, the split and the training')
@@ -70,24 +81,28 @@ def main(argv=None):
     t0 = time.time()
     if not os.path.exists(os.path.join(data, 'korean_printed_sentence.json')):
         synth_args = ['--out', data, '--count', str(args.lines), '--seed', str(args.seed), '--workers',
-                      str(args.workers), '--max-chars', '30', '--min-chars', '4', '--source', SOURCE_MIX,
+                      str(args.workers), '--max-chars', '30', '--min-chars', '4', '--source', args.source,
                       '--font-size', '18:44', '--padding', '1:8', '--blur', '0.3', '--noise', '0.3', '--jpeg', '0.2',
                       '--no-progress']
         if args.fonts:
             synth_args += ['--fonts', args.fonts]
+        synth_args += args.synth.split()
         synth_lines.main(synth_args)
     print('data ready in %.0f s' % (time.time() - t0), flush=True)
 
     import CRNN_training
-    steps_per_epoch = 250
-    epochs = max(1, int(round(args.steps_per_minute * args.minutes / steps_per_epoch)))
-    train_args = ['--data-dir', data, '--weights', args.weights or SHIPPED_WEIGHTS, '--charset', args.charset,
-                  '--buckets', args.buckets, '--batch-size', str(args.batch_size),
-                  '--epochs', str(epochs), '--steps-per-epoch', str(steps_per_epoch), '--validation-steps', '8',
-                  '--metrics-steps', '8', '--optimizer', 'adam', '--lr', str(args.lr), '--schedule', 'cosine',
-                  '--warmup-steps', '100', '--augment', 'light', '--random-split', '--split', '0.99',
+    weights = args.weights or (SHIPPED_WEIGHTS if args.arch == 'crnn' else None)
+    train_args = ['--data-dir', data, '--charset', args.charset, '--arch', args.arch,
+                  '--buckets', args.buckets, '--batch-size', str(args.batch_size), '--workers', str(args.train_workers),
+                  '--prefetch', str(args.prefetch), '--epochs', '100000', '--steps-per-epoch', str(args.steps_per_epoch),
+                  '--validation-steps', '8',
+                  '--metrics-steps', '8', '--optimizer', 'adam', '--lr', str(args.lr), '--schedule', 'cosine-time',
+                  '--augment', 'light', '--random-split', '--split', '0.99',
                   '--keep-best', '--keep-last', '2', '--time-limit', str(args.minutes), '--experiment', args.name,
                   '--checkpoint-root', os.path.join(work, 'runs'), '--seed', str(args.seed)]
+    train_args += ['--weights', weights] if weights else []
+    train_args += ['--teacher', args.teacher, '--distill', str(args.distill)] if args.teacher else []
+    train_args += ['--extend-charset'] if args.extend_charset else []
     t1 = time.time()
     status = CRNN_training.main(train_args)
     if status:
@@ -96,7 +111,7 @@ def main(argv=None):
     import csv
     with open(os.path.join(run, 'log.csv'), encoding='utf-8') as f:
         steps = sum(1 for _ in csv.DictReader(f))
-    print('%d steps in %.1f minutes: %.0f steps per minute (give it as --steps-per-minute next time)'
+    print('%d steps in %.1f minutes: %.0f steps per minute'
           % (steps, (time.time() - t1) / 60, steps / max(1e-9, (time.time() - t1) / 60)), flush=True)
 
     from utils.weights.export import export_weights
