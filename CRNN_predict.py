@@ -25,6 +25,7 @@ import os
 import sys
 
 from crnn_reader import recognize
+from utils.lm import DEFAULT_DECODING, DEFAULT_LM, LANGUAGE_MODELS
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
@@ -55,10 +56,12 @@ def parse_args(argv=None):
     a('--height', type=int, default=32, help='input height in pixels (the CRNN needs 32)')
     a('--batch-size', type=int, default=64, help='lines per prediction batch')
     a('--beam-width', type=int, default=0, help='beam width (0: 8 with --lm, else greedy)')
-    a('--lm', action=argparse.BooleanOptionalAction, default=False, help="decode with the syllable n-gram language "
-      "model of the repo's training text (CTC prefix beam search; utils/lm.py) the lines the recognizer is unsure of "
-      "(a frame under utils.lm.GATE); default --no-lm: greedy decoding, which the LM does not beat on every "
-      "held-out set (BENCHMARKS.md, sections 'lm' and 'page_sets')")
+    a('--lm', nargs='?', const=DEFAULT_LM, default=DEFAULT_DECODING, choices=sorted(LANGUAGE_MODELS),
+      help="decode the lines the recognizer is unsure of (a frame under utils.lm.GATE) with a language model: kiwi "
+      "(Kiwi's model of general Korean rescoring the CTC beam's readings; kiwipiepy) or ngram (a syllable n-gram of "
+      "the repo's training text inside the beam search); confident lines keep their greedy reading. Default: %s "
+      "(BENCHMARKS.md, sections 'lm' and 'page_sets')" % (DEFAULT_DECODING or 'greedy'))
+    a('--no-lm', dest='lm', action='store_const', const=None, help='greedy decoding of every line')
     a('--output', help='also write results to a .csv or .json file, or a label file (.txt/.tsv: path<TAB>text with '
       'paths relative to it, for CRNN_labels.py)')
     a('--data-dir', help='evaluate on an AI-Hub-format dataset instead')
@@ -287,8 +290,8 @@ def main(argv=None):
         if not rows:
             raise ValueError('no readable image among %d lines of %s' % (len(paths), source))
         m = recognition_metrics([g for _, g, _ in rows], [t for _, _, t in rows])
-        decoding = ('greedy + language-model beam search on unsure lines' if args.lm else 'beam search' if args.beam_width
-                    else 'greedy')
+        decoding = ('greedy + the %s language model on unsure lines' % args.lm if args.lm else 'beam search'
+                    if args.beam_width else 'greedy')
         print('%d lines from %s: %s, %s decoding%s' % (len(rows), source, what, decoding,
                                                      ' (%d unreadable images left out)' % len(failed) if failed else ''))
         print('CER %.4f NED %.4f ACC %.4f' % (m['cer'], m['ned'], m['acc']))

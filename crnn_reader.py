@@ -18,6 +18,8 @@ from typing import Iterator, List, Optional
 
 import numpy as np
 
+from utils.lm import DEFAULT_DECODING
+
 
 class ReadError(ValueError):
     """An input that cannot be read: the file (or image) and what is wrong with it."""
@@ -137,11 +139,12 @@ def as_gray(image):
 class Reader:
     """A recognizer loaded once, for reading from Python; the arguments are CRNN_predict.py's flags, with its
     defaults: the shipped model (or a ``run`` folder, or ``weights`` with their ``charset``), ``engine``
-    ('auto', 'onnx', 'keras'), ``precision`` ('auto', 'float32', 'mixed_bfloat16', 'int8'), ``lm`` (True: the
-    language model on the lines the recognizer is unsure of; default greedy), ``beam_width``, ``batch_size``, ``dpi`` (PDF pages), ``width``/``height``
-    (the input size; width None: each line its own)."""
+    ('auto', 'onnx', 'keras'), ``precision`` ('auto', 'float32', 'mixed_bfloat16', 'int8'), ``lm`` (the
+    language model for the lines the recognizer is unsure of: a utils.lm.LANGUAGE_MODELS name, True for the
+    default one, None or False for greedy decoding; default utils.lm.DEFAULT_DECODING), ``beam_width``,
+    ``batch_size``, ``dpi`` (PDF pages), ``width``/``height`` (the input size; width None: each line its own)."""
 
-    def __init__(self, run=None, weights=None, charset=None, engine='auto', precision='auto', lm=False,
+    def __init__(self, run=None, weights=None, charset=None, engine='auto', precision='auto', lm=DEFAULT_DECODING,
                  beam_width=0, batch_size=64, dpi=150, width=None, height=32, log=None):
         from utils.weights.engine import load_engine
         self.model, self.charset, self.size, self.engine = load_engine(engine, run, weights, charset, width, height,
@@ -149,9 +152,9 @@ class Reader:
         self.lm, self.beam_width, self.batch_size, self.dpi = lm, beam_width, batch_size, dpi
 
     @classmethod
-    def from_model(cls, model, charset, height=32, lm=False, beam_width=0, batch_size=64, dpi=150):
+    def from_model(cls, model, charset, height=32, lm=DEFAULT_DECODING, beam_width=0, batch_size=64, dpi=150):
         """A Reader over a prediction model already in memory (a Keras model of any width, e.g. one just
-        trained in the notebook), without loading weights; greedy decoding unless ``lm``."""
+        trained in the notebook), without loading weights; decoding as the Reader's."""
         reader = cls.__new__(cls)
         reader.model, reader.charset, reader.size, reader.engine = model, charset, (None, height), 'keras'
         reader.lm, reader.beam_width, reader.batch_size, reader.dpi = lm, beam_width, batch_size, dpi

@@ -262,18 +262,17 @@ def beam_decode(probs, charset, beam_width=10):
 
 def decode_batch(probs, charset, beam_width=0, lm=None, gate=None):
     """Greedy decoding, or beam search when ``beam_width`` > 0; ``lm``: a
-    utils.lm.CharLM (or True for the repo's own, utils.lm.load_lm) whose
-    prefix beam search (width ``beam_width``, 8 if 0) weighs in the language
-    on the lines the recognizer is unsure of (utils.lm.unsure_lines with
+    language model (utils.lm.language_model: 'kiwi', 'ngram', True for the
+    default, or a model) that decodes, with a beam ``beam_width`` wide (8 if
+    0), the lines the recognizer is unsure of (utils.lm.unsure_lines with
     ``gate``, utils.lm.GATE if None; a gate over 1: every line)."""
     if lm:
-        from utils.lm import GATE, load_lm, lm_beam_decode, unsure_lines
+        from utils.lm import GATE, language_model, lm_decode, unsure_lines
         probs = np.asarray(probs)
         texts = greedy_decode(probs, charset)
         unsure = unsure_lines(probs, GATE if gate is None else gate)
         if len(unsure):
-            decoded = lm_beam_decode(probs[unsure], charset, load_lm() if lm is True else lm, beam_width or 8)
-            for j, text in zip(unsure, decoded):
+            for j, text in zip(unsure, lm_decode(probs[unsure], charset, language_model(lm), beam_width or 8)):
                 texts[j] = text
         return texts
     return beam_decode(probs, charset, beam_width) if beam_width else greedy_decode(probs, charset)

@@ -1,15 +1,18 @@
-"""Decoding with the syllable n-gram language model against greedy decoding, on line sets.
+"""Decoding with language models (utils.lm: Kiwi, the syllable n-gram) against greedy decoding, on line sets.
 
     python bench/bench_lm.py --sets ~/crnn-heldout --sets ~/crnn-ood [--run RUN | --weights W --charset C]
     python bench/bench_lm.py --dev DIR --grid 0.1:0.5,0.3:2,0.5:3 [--weights ...]   # how ALPHA, BETA were chosen
     python bench/bench_lm.py --gate-dev ~/crnn-ood/ood_dev --gates 0.5,0.7,0.9      # how utils.lm.GATE was chosen
+    python bench/bench_lm.py --kiwi-dev ~/crnn-ood/ood_dev --kiwi-weights 0.2,0.4,0.7  # how utils.lm.KIWI_WEIGHT was
 
 --sets (repeatable): every AI-Hub-format set folder under the folder (the
 held-out line sets of ``python -m utils.synth.heldout``, and its --ood sets:
 text no training data and no language model has seen), CER and line accuracy
 of greedy decoding, of utils.lm's prefix beam search on every line, and of the
-CRNN_predict.py --lm: the beam search only on the lines the recognizer is unsure of
-(utils.lm.GATE); BENCHMARKS.md section 'lm'. --gate-dev: CER of each gate of
+`--lm ngram`: the beam search only on the lines the recognizer is unsure of
+(utils.lm.GATE), and of `--lm kiwi`: those lines' CTC n-best rescored by
+Kiwi; BENCHMARKS.md section 'lm'. --kiwi-dev: CER of each Kiwi weight of
+--kiwi-weights on one set (the out-of-domain dev split), printed. --gate-dev: CER of each gate of
 --gates on one set (the out-of-domain dev split), printed. --dev: the tuning
 split, never a held-out set: the lines of an AI-Hub-format set (e.g.
 ``python -m utils.synth.doc --crops``, LibreOffice help
@@ -36,6 +39,25 @@ def softmax_outputs(model_pred, folder, json_name='korean_printed_sentence.json'
             for j, p in zip(positions[b:b + 64], model_pred.predict_on_batch(rows[b:b + 64])):
                 probs[j] = p
     return gtu.texts(), probs
+
+
+def kiwi_scores(gts, probs, charset, weights, gate):
+    """{weight: metrics} of greedy decoding with the lines under ``gate`` read by Kiwi's rescoring at each weight."""
+    from crnn_utils import greedy_decode, recognition_metrics
+    from utils.lm import KiwiLM, ctc_nbest, unsure_lines
+    kiwi = KiwiLM()
+    greedy = [greedy_decode(p[None], charset)[0] for p in probs]
+    unsure = [j for j, p in enumerate(probs) if len(unsure_lines(p[None], gate))]
+    nbest = {j: ctc_nbest(probs[j], charset) for j in unsure}
+    out = {}
+    for w in weights:
+        kiwi.weight = w
+        texts = list(greedy)
+        for j, n in nbest.items():
+            texts[j] = kiwi.best(n)
+        out[w] = recognition_metrics(gts, texts)
+        out[w]['unsure'] = len(unsure)
+    return out
 
 
 def scores(gts, probs, charset, lm, alpha=None, beta=None, gates=()):
@@ -77,6 +99,8 @@ def main(argv=None):
                    'repeat for several')
     p.add_argument('--gate-dev', help='a line set to choose utils.lm.GATE on (the out-of-domain dev split)')
     p.add_argument('--gates', default='0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.95', help='with --gate-dev: gates to try')
+    p.add_argument('--kiwi-dev', help='a line set to choose utils.lm.KIWI_WEIGHT on (the out-of-domain dev split)')
+    p.add_argument('--kiwi-weights', default='0.1,0.2,0.4,0.7,1.0,1.5', help='with --kiwi-dev: weights to try')
     p.add_argument('--dev', help='tuning: an AI-Hub-format set of LibreOffice help lines')
     p.add_argument('--json', default='korean_printed_sentence.json', help='with --dev: its annotation file')
     p.add_argument('--image-dir', default='printed', help='with --dev: its image folder')
@@ -84,12 +108,20 @@ def main(argv=None):
     add_model_args(p)
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)
-    if not args.sets and not args.dev and not args.gate_dev:
-        p.error('give --sets, --dev or --gate-dev')
+    if not args.sets and not args.dev and not args.gate_dev and not args.kiwi_dev:
+        p.error('give --sets, --dev, --gate-dev or --kiwi-dev')
     model_pred, charset, _, model_name = load_model(args)
     if args.dev:
         return dev_split(args, model_pred, charset)
-    from utils.lm import ALPHA, BEAM, BETA, GATE, ORDER, load_lm
+    from utils.lm import ALPHA, BEAM, BETA, GATE, KIWI_WEIGHT, ORDER, load_lm
+    if args.kiwi_dev:
+        weights = [float(w) for w in args.kiwi_weights.split(',')]
+        gts, probs = softmax_outputs(model_pred, args.kiwi_dev)
+        s = kiwi_scores(gts, probs, charset, weights, GATE)
+        for w in weights:
+            print('kiwi weight %.2f: CER %.4f acc %.3f (Kiwi on %d of %d lines)' % (
+                w, s[w]['cer'], s[w]['acc'], s[w]['unsure'], len(gts)), flush=True)
+        return 0
     lm = load_lm()
     if args.gate_dev:
         gates = [float(g) for g in args.gates.split(',')]
@@ -99,8 +131,8 @@ def main(argv=None):
         for gate in gates:
             print('gate %.2f: CER %.4f, LM on %d of %d lines' % (gate, s[gate]['cer'], s[gate]['unsure'], len(gts)))
         return 0
-    table = ['| set | lines | greedy CER / line acc | LM on every line | `--lm`: LM on unsure lines (lines) |',
-             '|---|---|---|---|---|']
+    table = ['| set | lines | greedy CER / line acc | n-gram on every line | `--lm ngram`: on unsure lines | '
+             '`--lm kiwi`: on unsure lines (lines) |', '|---|---|---|---|---|---|']
     for root in args.sets:
         for name in sorted(os.listdir(root)):
             folder = os.path.join(root, name)
@@ -108,17 +140,22 @@ def main(argv=None):
                 continue
             gts, probs = softmax_outputs(model_pred, folder)
             s = scores(gts, probs, charset, lm, gates=[GATE])
-            table.append('| %s | %d | %.4f / %.3f | %.4f / %.3f | %.4f / %.3f (%d) |' % (
+            k = kiwi_scores(gts, probs, charset, [KIWI_WEIGHT], GATE)[KIWI_WEIGHT]
+            table.append('| %s | %d | %.4f / %.3f | %.4f / %.3f | %.4f / %.3f | %.4f / %.3f (%d) |' % (
                 name, len(gts), s['greedy']['cer'], s['greedy']['acc'], s['lm']['cer'], s['lm']['acc'],
-                s[GATE]['cer'], s[GATE]['acc'], s[GATE]['unsure']))
+                s[GATE]['cer'], s[GATE]['acc'], k['cer'], k['acc'], k['unsure']))
             print(table[-1], flush=True)
-    footer = ['', 'Model: %s. LM: utils.lm, syllable %d-gram of the training corpora (laws, bills, LibreOffice help), '
-              'prefix beam search of width %d, LM weight %g, %g per character; ALPHA and BETA chosen on the --dev '
-              'split (LibreOffice-laid-out lines of help paragraphs the LM did not learn), not on these sets. '
-              '`--lm` reads with the LM only the lines with a frame whose most likely class is under %g '
-              '(utils.lm.GATE, chosen on ood_dev with --gate-dev). short, long, typeset: held-out bills in held-out '
-              'fonts; ood_*: the Korean Debian FAQ (no training data and no LM has seen it), ood_dev and ood_test '
-              'in held-out fonts, ood_seen in the training fonts.' % (model_name, ORDER, BEAM, ALPHA, BETA, GATE)]
+    footer = ['', 'Model: %s. n-gram: utils.lm, syllable %d-gram of the training corpora (laws, bills, LibreOffice '
+              'help), prefix beam search of width %d, LM weight %g, %g per character; ALPHA and BETA chosen on the '
+              '--dev split (LibreOffice-laid-out lines of help paragraphs the LM did not learn), not on these sets. '
+              'kiwi: the same beam without a language model gives each line\'s %d best readings, and the one with '
+              'the highest CTC log probability + %g x Kiwi\'s sentence score (kiwipiepy, a model of general Korean) '
+              'among those that differ from the best only in Hangul syllables and spaces is read (weight chosen on '
+              'ood_dev with --kiwi-dev). `--lm NAME` reads with the language model only the '
+              'lines with a frame whose most likely class is under %g (utils.lm.GATE, chosen on ood_dev with '
+              '--gate-dev). short, long, typeset: held-out bills in held-out fonts; ood_*: the Korean Debian FAQ (no '
+              'training data and no language model here has seen it), ood_dev and ood_test in held-out fonts, '
+              'ood_seen in the training fonts.' % (model_name, ORDER, BEAM, ALPHA, BETA, BEAM, KIWI_WEIGHT, GATE)]
     report('lm', 'Language model decoding vs greedy on held-out lines',
            'python bench/bench_lm.py --sets <python -m utils.synth.heldout --out> --sets <its --ood --out>',
            table + footer, not args.no_write)

@@ -150,9 +150,9 @@ def main(argv=None):
     p.add_argument('--sets', help='folder of page sets (utils/synth/heldout.py --pages --out)')
     p.add_argument('--psm', default='6,3', help='Tesseract page segmentation modes to run (comma list)')
     add_model_args(p)
-    p.add_argument('--lm', action=argparse.BooleanOptionalAction, default=False,
-                   help="decode as CRNN_predict.py --lm does (default greedy, as CRNN_predict.py)")
-    p.add_argument('--with-lm', action='store_true', help='also read with --lm, beside greedy (another row)')
+    p.add_argument('--lm', help="decode as CRNN_predict.py --lm NAME does (utils.lm.LANGUAGE_MODELS; default greedy)")
+    p.add_argument('--with-lm', nargs='?', const='kiwi,ngram', default='',
+                   help='also read with these language models (comma list; alone: kiwi,ngram), a row each')
     p.add_argument('--no-tesseract', action='store_true', help='only this project\'s reader')
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)
@@ -160,10 +160,10 @@ def main(argv=None):
     from utils.synth.page import write_pages
 
     read = {'crnn': page_reader(model_pred, charset, size, args.lm)}
-    names = {'crnn': 'this project (crnn_page + %s, %s)' % (model_name, '`--lm`' if args.lm else 'greedy')}
-    if args.with_lm and not args.lm:
-        read['crnn_lm'] = page_reader(model_pred, charset, size, True)
-        names['crnn_lm'] = 'this project (crnn_page + %s, `--lm`)' % model_name
+    names = {'crnn': 'this project (crnn_page + %s, %s)' % (model_name, '`--lm %s`' % args.lm if args.lm else 'greedy')}
+    for lm in [v for v in args.with_lm.split(',') if v and v != args.lm]:
+        read['crnn_' + lm] = page_reader(model_pred, charset, size, lm)
+        names['crnn_' + lm] = 'this project (crnn_page + %s, `--lm %s`)' % (model_name, lm)
     psms = [int(v) for v in args.psm.split(',') if v]
     readers = list(read) + ([] if args.no_tesseract or not shutil.which('tesseract') else ['psm%d' % v for v in psms])
     names.update({'psm%d' % v: 'Tesseract 5 `--psm %d`' % v for v in psms})
@@ -203,7 +203,7 @@ def main(argv=None):
     if not args.no_write:
         write_section('page_sets', 'Held-out page sets: plain pages, LibreOffice PDFs, scans and photos',
                       'python bench/bench_page.py --sets <utils/synth/heldout.py --pages --out> --psm %s%s'
-                      % (args.psm, ' --with-lm' if args.with_lm else ''), out)
+                      % (args.psm, ' --with-lm ' + args.with_lm if args.with_lm else ''), out)
     return 0
 
 

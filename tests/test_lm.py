@@ -1,5 +1,6 @@
-"""The syllable n-gram language model and its CTC prefix beam search."""
+"""Language models for decoding: the syllable n-gram, its CTC prefix beam search, and Kiwi rescoring."""
 import numpy as np
+import pytest
 
 from crnn_utils import decode_batch, greedy_decode
 from utils.lm import CharLM, lm_beam_search, load_lm
@@ -71,3 +72,53 @@ def test_the_repo_lm_is_built_once_cached_and_kept(tmp_path):
     load_lm.cache_clear()
     again = load_lm(cache=str(tmp_path))
     assert again.counts == lm.counts and lm.logprob('계약', '서') > lm.logprob('계약', '뷁')
+
+
+def _two_readings(charset, text, other, position, p_other):
+    """Softmax outputs (T, C) that read ``text``, except that at character ``position`` the class of ``other``
+    gets ``p_other`` of the frame (the rest going to the true character), with a blank between characters."""
+    blank = len(charset) - 1
+    rows = []
+    for i, c in enumerate(text):
+        row = np.full(len(charset), 1e-6, np.float32)
+        if i == position:
+            row[charset.index(other)] = p_other
+            row[charset.index(c)] = 1.0 - p_other
+        else:
+            row[charset.index(c)] = 1.0
+        rows.append(row / row.sum())
+        gap = np.full(len(charset), 1e-6, np.float32)
+        gap[blank] = 1.0
+        rows.append(gap / gap.sum())
+    return np.stack(rows)
+
+
+def test_ctc_nbest_ranks_readings_by_their_ctc_probability():
+    from crnn_utils import general_charset
+    from utils.lm import ctc_nbest
+    charset = general_charset()
+    probs = _two_readings(charset, '가맹본부는', '명', 1, 0.55)
+    nbest = ctc_nbest(probs, charset)
+    assert [t for t, _ in nbest[:2]] == ['가명본부는', '가맹본부는']
+    assert nbest[0][1] > nbest[1][1] and np.isclose(nbest[0][1] - nbest[1][1], np.log(0.55 / 0.45), atol=1e-3)
+
+
+def test_kiwi_rescoring_reads_korean_where_the_image_is_unsure_and_leaves_confident_lines():
+    from crnn_utils import decode_batch, general_charset, greedy_decode
+    charset = general_charset()
+    unsure = _two_readings(charset, '가맹본부는', '명', 1, 0.55)  # the image leans a little to the wrong syllable
+    sure = _two_readings(charset, '가맹본부는', '명', 1, 0.01)
+    assert greedy_decode(unsure[None], charset) == ['가명본부는']
+    assert decode_batch(np.stack([unsure, sure]), charset, lm='kiwi') == ['가맹본부는', '가맹본부는']
+    # a confident reading is never changed, even one Kiwi would not prefer
+    wrong_but_sure = _two_readings(charset, '가명본부는', '맹', 1, 0.01)
+    assert decode_batch(wrong_but_sure[None], charset, lm='kiwi') == ['가명본부는']
+
+
+def test_language_models_by_name():
+    from utils.lm import DEFAULT_LM, LANGUAGE_MODELS, CharLM, language_model
+    assert DEFAULT_LM in LANGUAGE_MODELS
+    lm = CharLM.from_texts(['가나'], 2)
+    assert language_model(lm) is lm
+    with pytest.raises(ValueError, match="unknown language model 'gpt'"):
+        language_model('gpt')

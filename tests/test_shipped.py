@@ -101,16 +101,18 @@ def test_onnx_engine_starts_without_tensorflow_and_reads_what_keras_reads(tmp_pa
     assert {'QuantizeLinear', 'DequantizeLinear', 'Conv'} <= ops, ops
 
 
-def test_reading_decodes_greedily_unless_told_to_use_the_language_model():
-    """The default decoding is greedy; --lm adds utils.lm's beam search on the unsure lines: each CLI reading is
-    what the in-process decoding of the same outputs gives."""
+def test_reading_decodes_unsure_lines_with_the_default_language_model_unless_told_otherwise():
+    """The default decoding is utils.lm.DEFAULT_DECODING on the unsure lines; --lm NAME picks another language
+    model and --no-lm reads greedily: each CLI reading is what the in-process decoding of the same outputs gives."""
     from crnn_reader import recognize
+    from utils.lm import DEFAULT_DECODING
     from utils.weights.engine import load_engine
     model, charset, size, _ = load_engine('onnx')
     gtu = GTUtility(LINES, verbose=False)
     paths = [os.path.join(gtu.image_path, n) for n in gtu.image_names]
-    for flags, lm, decoding in ((['--lm'], True, 'greedy + language-model beam search on unsure lines'),
-                                ([], None, 'greedy'), (['--no-lm'], None, 'greedy')):
+    for flags, lm in ((['--lm', 'ngram'], 'ngram'), (['--lm', 'kiwi'], 'kiwi'), ([], DEFAULT_DECODING),
+                      (['--no-lm'], None)):
+        decoding = 'greedy + the %s language model on unsure lines' % lm if lm else 'greedy'
         r = run_tool('CRNN_predict.py', '--data-dir', LINES, *flags)
         assert r.returncode == 0 and '%s decoding' % decoding in r.stdout, r.stderr[-2000:]
         cer = recognition_metrics(gtu.texts(), recognize(model, charset, paths, size, progress=False, lm=lm))['cer']

@@ -1,8 +1,14 @@
-"""A character n-gram language model of the repo's own training text, and CTC
-prefix beam search that weighs the recognizer's outputs with it.
+"""Language models for decoding the lines the recognizer is unsure of.
 
-    lm = load_lm()                   # CharLM.from_texts(training_texts()), cached
-    texts = lm_beam_decode(probs, charset, lm)
+    lm = language_model('kiwi')      # Kiwi's model of Korean (kiwipiepy): rescores the CTC beam's readings
+    lm = language_model('ngram')     # CharLM.from_texts(training_texts()): the repo's own text, cached
+    texts = lm_decode(probs, charset, lm)
+
+'kiwi' reads whole hypotheses: the prefix beam search without a language
+model gives a line's best readings, and Kiwi's sentence score (a
+morphological analyser with a model of general Korean, not of our corpora)
+is added to each one's CTC log probability. 'ngram' weighs a syllable n-gram
+inside the beam search.
 
 Interpolated absolute discounting (each order's counts less a discount, the
 mass freed going to the next lower order, down to an add-one unigram over the
@@ -27,6 +33,8 @@ ORDER, ALPHA, BETA, BEAM = 3, 0.3, 2.0, 8
 # less than this probability; a confident line keeps its greedy reading. Chosen on the out-of-domain dev lines
 # (utils.synth.heldout --ood: ood_dev): the best of 0.3-0.95 and of reading every line (bench_lm.py --gate-dev).
 GATE = 0.6
+# Weight of Kiwi's sentence score beside the CTC log probability, chosen on ood_dev (0.2-1.0; bench_lm --kiwi-dev).
+KIWI_WEIGHT = 0.4
 
 
 class CharLM:
@@ -86,6 +94,20 @@ def lm_beam_search(probs, charset, lm, beam_width=BEAM, alpha=ALPHA, beta=BETA, 
     search, each character scored log p_ctc + ``alpha`` log p_lm + ``beta``
     (a bonus per character against the LM's bias to short texts). Classes
     under ``prune`` at a frame are not tried there."""
+    beams = _prefix_beams(probs, charset, lm, beam_width, alpha, beta, prune)
+    return max(beams.items(), key=lambda kv: _logsumexp(kv[1][0], kv[1][1]) + kv[1][2])[0]
+
+
+def ctc_nbest(probs, charset, beam_width=BEAM, prune=1e-3):
+    """[(text, CTC log probability)] of one line's best readings by prefix
+    beam search without a language model, best first."""
+    beams = _prefix_beams(probs, charset, None, beam_width, 0.0, 0.0, prune)
+    return sorted(((k, _logsumexp(pb, pnb)) for k, (pb, pnb, _) in beams.items()), key=lambda kv: -kv[1])
+
+
+def _prefix_beams(probs, charset, lm, beam_width, alpha, beta, prune):
+    """The final beams {prefix: (log p blank-ending, log p non-blank-ending,
+    LM score)} of CTC prefix beam search (``lm`` None: no LM score)."""
     blank = len(charset) - 1
     probs = np.asarray(probs)
     mask = probs > prune
@@ -124,11 +146,10 @@ def lm_beam_search(probs, charset, lm, beam_width=BEAM, alpha=ALPHA, beta=BETA, 
                 else:
                     extended = new[prefix + ch]
                     extended[1] = _logsumexp(extended[1], total + p)
-                extended[2] = lm_score + alpha * lm.logprob(prefix, ch) + beta
+                extended[2] = lm_score + (alpha * lm.logprob(prefix, ch) + beta if lm is not None else 0.0)
         beams = dict(sorted(((k, tuple(v)) for k, v in new.items()),
                             key=lambda kv: _logsumexp(kv[1][0], kv[1][1]) + kv[1][2], reverse=True)[:beam_width])
-    beams = _after_blanks(beams, blank_run)
-    return max(beams.items(), key=lambda kv: _logsumexp(kv[1][0], kv[1][1]) + kv[1][2])[0]
+    return _after_blanks(beams, blank_run)
 
 
 def _after_blanks(beams, log_p):
@@ -148,6 +169,90 @@ def unsure_lines(probs, gate=GATE):
 def lm_beam_decode(probs, charset, lm, beam_width=BEAM, alpha=ALPHA, beta=BETA):
     """lm_beam_search for each line of a batch (B, T, C)."""
     return [lm_beam_search(p, charset, lm, beam_width, alpha, beta) for p in probs]
+
+
+class KiwiLM:
+    """Kiwi's sentence score (kiwipiepy: a Korean morphological analyser
+    whose language model was trained on large general corpora) as a
+    rescorer of whole readings; loaded on first use (about a second)."""
+
+    def __init__(self, weight=KIWI_WEIGHT):
+        self.weight = weight
+        self._kiwi, self._scores = None, {}
+
+    def score(self, text):
+        """log score of ``text``'s best morphological analysis (0 for blank text)."""
+        if not text.strip():
+            return 0.0
+        if text in self._scores:
+            return self._scores[text]
+        if self._kiwi is None:
+            try:
+                from kiwipiepy import Kiwi
+            except ImportError:
+                raise ValueError("the 'kiwi' language model needs kiwipiepy and its model: pip install kiwipiepy "
+                                 "(requirements.txt), or decode with --lm ngram or --no-lm") from None
+            self._kiwi = Kiwi()
+        if len(self._scores) > 100_000:
+            self._scores.clear()
+        self._scores[text] = self._kiwi.analyze(text, top_n=1)[0][1]
+        return self._scores[text]
+
+    def best(self, nbest):
+        """The reading of ``nbest`` [(text, CTC log p)], best first, with the highest log p + weight x Kiwi's
+        score among those that differ from the first only in Hangul syllables and spaces (Kiwi's score falls
+        with every token, so it would drop a true '②' or '·'; digits and marks stay the recognizer's)."""
+        first = _skeleton(nbest[0][0])
+        same = [kv for kv in nbest if _same_marks(_skeleton(kv[0]), first)]
+        return max(same, key=lambda kv: kv[1] + self.weight * self.score(kv[0]))[0]
+
+
+def _skeleton(text):
+    return text.replace(' ', '')
+
+
+def _same_marks(a, b):
+    """Whether two texts (spaces removed) are alike but for Hangul syllables in the same places."""
+    return len(a) == len(b) and all(x == y or ('\uac00' <= x <= '\ud7a3' and '\uac00' <= y <= '\ud7a3')
+                                    for x, y in zip(a, b))
+
+
+def kiwi_decode(probs, charset, lm, beam_width=BEAM):
+    """Each line of a batch (B, T, C): its CTC n-best rescored by ``lm`` (a KiwiLM)."""
+    return [lm.best(ctc_nbest(p, charset, beam_width)) for p in probs]
+
+
+@functools.lru_cache(maxsize=None)
+def load_kiwi():
+    """One KiwiLM per process (its model loads once)."""
+    return KiwiLM()
+
+
+# Language models by name (CRNN_predict.py --lm NAME): a new one is one entry, a loader of an object with either
+# ``best`` (rescoring whole readings) or ``logprob`` (scored inside the beam search).
+LANGUAGE_MODELS = {'kiwi': lambda: load_kiwi(), 'ngram': lambda: load_lm()}
+DEFAULT_LM = 'kiwi'
+# What CRNN_predict.py and crnn_reader.Reader decode with unless told: a LANGUAGE_MODELS name, or None for greedy.
+DEFAULT_DECODING = 'kiwi'
+
+
+def language_model(lm):
+    """The language model for ``lm``: a name of LANGUAGE_MODELS, True (DEFAULT_LM), or a model object."""
+    if lm is True:
+        lm = DEFAULT_LM
+    if isinstance(lm, str):
+        if lm not in LANGUAGE_MODELS:
+            raise ValueError('unknown language model %r (%s)' % (lm, ', '.join(LANGUAGE_MODELS)))
+        return LANGUAGE_MODELS[lm]()
+    return lm
+
+
+def lm_decode(probs, charset, lm, beam_width=BEAM):
+    """Each line of a batch (B, T, C) decoded with the language model ``lm`` (see language_model)."""
+    lm = language_model(lm)
+    if hasattr(lm, 'best'):
+        return kiwi_decode(probs, charset, lm, beam_width)
+    return lm_beam_decode(probs, charset, lm, beam_width)
 
 
 def training_texts():
