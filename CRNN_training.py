@@ -11,6 +11,7 @@ computed in bf16 where the hardware does it natively (--precision float32
 
 import argparse
 import os
+import signal
 import sys
 from typing import NamedTuple
 
@@ -393,4 +394,4 @@ def train(args, run):
 
 if __name__ == '__main__':
     from utils.cli import run_cli
-    run_cli(main)
+    run_cli(main, hard_exit=(128 + signal.SIGINT, 128 + signal.SIGTERM))

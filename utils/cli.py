@@ -45,14 +45,23 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt(signum)
 
 
-def run_cli(main):
+def run_cli(main, hard_exit=()):
     """Run ``main()`` and exit with its status; a user's mistake (bad data,
     file or value) becomes one 'error: ...' line on stderr and exit code 2.
     Ctrl-C (SIGINT) or SIGTERM at any moment: one line, exit 130 or 143,
-    no traceback (training handles them itself, see utils.training.StopOnSignal)."""
+    no traceback (training handles them itself, see utils.training.StopOnSignal).
+    A status in ``hard_exit`` leaves at once, output flushed, without waiting
+    for other threads: a training run stopped by a signal has saved its
+    weights, and a batch-reading thread (tf.data's generator) kept such a
+    process alive, busy, until SIGKILL."""
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        sys.exit(main())
+        status = main()
+        if status in hard_exit:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(status)
+        sys.exit(status)
     except (ValueError, OSError) as e:  # crnn_gt.DataError is a ValueError
         print('error: %s' % e, file=sys.stderr)
         sys.exit(2)
