@@ -33,6 +33,7 @@ from collections import defaultdict
 from harness import add_model_args, load_model, tesseract_env, write_section
 from crnn_page import match_lines, polygon_iou
 from crnn_utils import edit_distance, normalize_text
+from utils.lm import DEFAULT_DECODING
 
 PAGE_IMAGES = ('.png', '.jpg')
 
@@ -150,20 +151,22 @@ def main(argv=None):
     p.add_argument('--sets', help='folder of page sets (utils/synth/heldout.py --pages --out)')
     p.add_argument('--psm', default='6,3', help='Tesseract page segmentation modes to run (comma list)')
     add_model_args(p)
-    p.add_argument('--lm', help="decode as CRNN_predict.py --lm NAME does (utils.lm.LANGUAGE_MODELS; default greedy)")
-    p.add_argument('--with-lm', nargs='?', const='kiwi,ngram', default='',
-                   help='also read with these language models (comma list; alone: kiwi,ngram), a row each')
+    p.add_argument('--lm', default=DEFAULT_DECODING or 'none', help="decode as CRNN_predict.py --lm NAME does "
+                   "(utils.lm.LANGUAGE_MODELS, or none: greedy); default CRNN_predict.py's")
+    p.add_argument('--with-lm', nargs='?', const='none,ngram', default='',
+                   help='also read with these (language model names or none, comma list), a row each')
+    p.add_argument('--section', default='page_sets', help='with --sets: the BENCHMARKS.md section written')
     p.add_argument('--no-tesseract', action='store_true', help='only this project\'s reader')
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)
     model_pred, charset, size, model_name = load_model(args)
     from utils.synth.page import write_pages
 
-    read = {'crnn': page_reader(model_pred, charset, size, args.lm)}
-    names = {'crnn': 'this project (crnn_page + %s, %s)' % (model_name, '`--lm %s`' % args.lm if args.lm else 'greedy')}
-    for lm in [v for v in args.with_lm.split(',') if v and v != args.lm]:
-        read['crnn_' + lm] = page_reader(model_pred, charset, size, lm)
-        names['crnn_' + lm] = 'this project (crnn_page + %s, `--lm %s`)' % (model_name, lm)
+    read, names = {}, {}
+    for lm in [args.lm] + [v for v in args.with_lm.split(',') if v and v != args.lm]:
+        key = 'crnn' if lm == args.lm else 'crnn_' + lm
+        read[key] = page_reader(model_pred, charset, size, None if lm == 'none' else lm)
+        names[key] = 'this project (crnn_page + %s, %s)' % (model_name, 'greedy' if lm == 'none' else '`--lm %s`' % lm)
     psms = [int(v) for v in args.psm.split(',') if v]
     readers = list(read) + ([] if args.no_tesseract or not shutil.which('tesseract') else ['psm%d' % v for v in psms])
     names.update({'psm%d' % v: 'Tesseract 5 `--psm %d`' % v for v in psms})
@@ -201,9 +204,10 @@ def main(argv=None):
             '(IoU >= 0.5). %s' % tess]
     print('\n'.join(out))
     if not args.no_write:
-        write_section('page_sets', 'Held-out page sets: plain pages, LibreOffice PDFs, scans and photos',
-                      'python bench/bench_page.py --sets <utils/synth/heldout.py --pages --out> --psm %s%s'
-                      % (args.psm, ' --with-lm ' + args.with_lm if args.with_lm else ''), out)
+        write_section(args.section, 'Held-out page sets: plain pages, LibreOffice PDFs, scans and photos',
+                      'python bench/bench_page.py --sets <utils/synth/heldout.py --pages --out> --psm %s --lm %s%s%s'
+                      % (args.psm, args.lm, ' --with-lm ' + args.with_lm if args.with_lm else '',
+                         ' --no-tesseract' if args.no_tesseract else ''), out)
     return 0
 
 
