@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from harness import ROOT, report, tesseract_env
+from utils.lm import DEFAULT_DECODING
 
 LINE = os.path.join(ROOT, 'printed', '00000001.png')
 
@@ -125,7 +126,7 @@ def main(argv=None):
         subprocess.run(predict('--precision', precision, LINE), cwd=ROOT, capture_output=True, check=True)
     env = tesseract_env()
     times = {k: [] for k in ('line_onnx', 'line_keras', 'page_ours', 'page_int8', 'page_tess', 'all_ours',
-                             'all_int8', 'all_tess')}
+                             'all_int8', 'all_tess', 'all_greedy', 'all_ngram')}
     for _ in range(args.repeats):
         times['line_onnx'].append(seconds(predict('--engine', 'onnx', LINE)))
         times['line_keras'].append(seconds(predict('--engine', 'keras', LINE)))
@@ -134,6 +135,8 @@ def main(argv=None):
         times['page_tess'].append(seconds(tesseract(pages[0]), env))
         times['all_ours'].append(seconds(predict('--page', *pages)))
         times['all_int8'].append(seconds(predict('--page', '--precision', 'int8', *pages)))
+        times['all_greedy'].append(seconds(predict('--page', '--no-lm', *pages)))
+        times['all_ngram'].append(seconds(predict('--page', '--lm', 'ngram', *pages)))
         t = time.perf_counter()
         with ThreadPoolExecutor(2) as pool:
             list(pool.map(lambda q: subprocess.run(tesseract(q), capture_output=True, check=True, env=env), pages))
@@ -147,14 +150,16 @@ def main(argv=None):
              % (med['page_ours'], med['page_tess'], med['page_ours'] / med['page_tess']),
              '| one page, whole process, `--precision int8` | %.2f s | %.2f s | %.2fx Tesseract\'s time |'
              % (med['page_int8'], med['page_tess'], med['page_int8'] / med['page_tess'])]
-    for key, what in (('all_ours', ''), ('all_int8', ', `--precision int8`')):
+    for key, what in (('all_ours', ''), ('all_int8', ', `--precision int8`'), ('all_greedy', ', `--no-lm` (greedy)'),
+                      ('all_ngram', ', `--lm ngram` (the default until 2026-12-04)')):
         table.append('| %d pages: one call vs 2 parallel single-thread Tesseract processes%s | %.2f pages/s | '
                      '%.2f pages/s | %.2fx Tesseract\'s rate |' % (n, what, n / med[key], n / med['all_tess'],
                                                                  med['all_tess'] / med[key]))
     footer = ['', 'Medians of %d alternating runs; whole processes from the shell (start-up, model load, line finding '
               'and recognition), the machine otherwise idle (any training paused). Pages: %s (A4 at 150 dpi). '
               'The ONNX graph was built and cached before timing. Whole processes decode as CRNN_predict.py does by default '
-              '(the language model, utils.lm); the in-process split below decodes greedily.' % (args.repeats, args.pages)]
+              '(%s on the unsure lines, utils.lm) unless the row says otherwise; the in-process split below decodes '
+              'greedily.' % (args.repeats, args.pages, DEFAULT_DECODING or 'greedy')]
     footer += [''] + breakdown(pages, args.repeats)
     report('engine', 'Prediction speed by engine, whole processes, beside Tesseract',
            'python bench/bench_engine.py --pages <held-out plain pages>', table + footer, not args.no_write)

@@ -19,6 +19,7 @@ import hashlib
 import math
 import os
 import pickle
+import threading
 from collections import defaultdict
 
 import numpy as np
@@ -178,7 +179,19 @@ class KiwiLM:
 
     def __init__(self, weight=KIWI_WEIGHT):
         self.weight = weight
-        self._kiwi, self._scores = None, {}
+        self._kiwi, self._scores, self._lock = None, {}, threading.Lock()
+
+    def load(self):
+        """Kiwi's analyser, loaded once (safe from several threads)."""
+        with self._lock:
+            if self._kiwi is None:
+                try:
+                    from kiwipiepy import Kiwi
+                except ImportError:
+                    raise ValueError("the 'kiwi' language model needs kiwipiepy and its model: pip install "
+                                     "kiwipiepy (requirements.txt), or decode with --lm ngram or --no-lm") from None
+                self._kiwi = Kiwi()
+        return self._kiwi
 
     def score(self, text):
         """log score of ``text``'s best morphological analysis (0 for blank text)."""
@@ -186,16 +199,10 @@ class KiwiLM:
             return 0.0
         if text in self._scores:
             return self._scores[text]
-        if self._kiwi is None:
-            try:
-                from kiwipiepy import Kiwi
-            except ImportError:
-                raise ValueError("the 'kiwi' language model needs kiwipiepy and its model: pip install kiwipiepy "
-                                 "(requirements.txt), or decode with --lm ngram or --no-lm") from None
-            self._kiwi = Kiwi()
+        kiwi = self.load()
         if len(self._scores) > 100_000:
             self._scores.clear()
-        self._scores[text] = self._kiwi.analyze(text, top_n=1)[0][1]
+        self._scores[text] = kiwi.analyze(text, top_n=1)[0][1]
         return self._scores[text]
 
     def best(self, nbest):
@@ -204,6 +211,8 @@ class KiwiLM:
         with every token, so it would drop a true '②' or '·'; digits and marks stay the recognizer's)."""
         first = _skeleton(nbest[0][0])
         same = [kv for kv in nbest if _same_marks(_skeleton(kv[0]), first)]
+        if len(same) == 1:
+            return same[0][0]
         return max(same, key=lambda kv: kv[1] + self.weight * self.score(kv[0]))[0]
 
 
