@@ -18,6 +18,7 @@ import sys
 from harness import add_model_args, load_model, tesseract_env, tesseract_version, timed, write_section
 from crnn_gt import GTUtility
 from crnn_utils import recognition_metrics
+from utils.lm import DEFAULT_DECODING
 
 
 def tesseract(path, psm=7):
@@ -35,13 +36,14 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--sets', required=True, help='folder of held-out sets (utils/synth/heldout.py --out)')
     add_model_args(p)
-    p.add_argument('--lm', action=argparse.BooleanOptionalAction, default=False,
-                   help="decode as CRNN_predict.py --lm does (default greedy, as CRNN_predict.py)")
+    p.add_argument('--lm', default=DEFAULT_DECODING or 'none', help="decode as CRNN_predict.py --lm NAME does "
+                   "(utils.lm.LANGUAGE_MODELS, or none: greedy); default CRNN_predict.py's")
     p.add_argument('--no-tesseract', action='store_true', help='only this project\'s model')
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)
     model_pred, charset, size, model_name = load_model(args)
     from crnn_reader import recognize
+    lm = None if args.lm == 'none' else args.lm
     use_tess = not args.no_tesseract and shutil.which('tesseract')
     rows = []
     for name in sorted(os.listdir(args.sets)):
@@ -49,7 +51,7 @@ def main(argv=None):
         if not os.path.isdir(folder):
             continue
         paths, gts = load_set(folder)
-        ours, t_ours = timed(recognize, model_pred, charset, paths, size, 64, 0, False, None, args.lm)
+        ours, t_ours = timed(recognize, model_pred, charset, paths, size, 64, 0, False, None, lm)
         m = recognition_metrics(gts, ours)
         row = [name, len(gts), m['cer'], m['acc'], len(gts) / t_ours]
         if use_tess:
@@ -67,11 +69,13 @@ def main(argv=None):
     footer = ('Model: %s (any input width, %s). Tesseract %s, `--psm 7 -l kor`, one thread. Sets from '
               '`utils/synth/heldout.py`: text of bills kept out of the training corpus, fonts kept out of training '
               '(utils.synth.HELDOUT_FONTS), 32-44 px glyphs, blur and noise on half the lines.'
-              % (model_name, 'language-model decoding (utils.lm)' if args.lm else 'greedy decoding',
+              % (model_name, 'greedy decoding, the %s language model on unsure lines (utils.lm)' % lm if lm
+                 else 'greedy decoding',
                  tesseract_version() if use_tess else '-'))
     if not args.no_write:
         write_section('accuracy', 'Accuracy on held-out lines: CRNN vs Tesseract',
-                      'python bench/bench_accuracy.py --sets <utils/synth/heldout.py --out>', table + ['', footer])
+                      'python bench/bench_accuracy.py --sets <utils/synth/heldout.py --out> --lm %s' % args.lm,
+                      table + ['', footer])
     print('\n'.join(table))
     return 0
 
