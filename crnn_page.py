@@ -10,22 +10,18 @@ training, pure functions of numpy images. The stages, each usable alone:
     lines = find_lines(gray)                 # [PageLine] in reading order
     crops = [crop_line(g, l) for l in lines] # line images for the recognizer
 
-Reading order comes from a recursive XY-cut of the deskewed ink: a region is
-split at its widest blank gap (column gaps count 1.5x, so columns are read
-before their rows), ruling lines of tables are hard cuts, and a region with no
-gap left is one line.
+Reading order comes from crnn_layout (ruling lines, recursive XY-cut).
 """
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
+from crnn_layout import find_rules, xy_cut
 from crnn_photo import find_page, flatten_light, map_polygon, unwarp
 
 
 MAX_SKEW = 5.0
-COLUMN_PREFERENCE = 1.5
-COLUMN_LINES = 4  # a column gap runs down at least this many text lines (justified word gaps line up by chance)
 SIDEWAYS_MARGIN = 1.5  # columns this much sharper than rows: the page lies on its side
 UPSIDE_DOWN_CONFIDENCE = 0.8  # a page read with a lower mean line confidence is tried turned by 180 degrees
 TURN_MARGIN = 0.1  # a page is turned only when it reads this much more confidently turned (mean line confidence)
@@ -140,69 +136,6 @@ def text_height(mask):
     h, w = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
     glyph = (h >= 4) & (h < 200) & (w < 5 * h)
     return float(np.median(h[glyph])) if glyph.any() else 0.0
-
-
-def find_rules(mask, height):
-    """(horizontal, vertical) masks of ruling lines: straight ink runs at
-    least 4 glyph heights long, which text never makes."""
-    length = max(20, int(4 * height))
-    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))  # bridge scan noise in a rule
-    horizontal = cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
-    vertical = cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
-    grow = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
-    return cv2.dilate(horizontal, grow), cv2.dilate(vertical, grow)
-
-
-def _gaps(profile, hard):
-    """Interior blank runs of a 1-D ink profile (trimmed: ink at both ends): [(start, end, hard)], end exclusive."""
-    edges = np.flatnonzero(np.diff(profile.astype(np.int8)))  # ink->blank at i: blank starts at i+1
-    starts, ends = edges[0::2] + 1, edges[1::2] + 1
-    return [(int(s), int(e), bool(hard[s:e].any())) for s, e in zip(starts, ends)]
-
-
-def xy_cut(text, h_rules, v_rules, min_column_gap, min_row_gap=1):
-    """Boxes (x0, y0, x1, y1, row) of the text's lines in reading order (row: the
-    table row the box is a cell of, counted from 0, or -1): regions cut
-    at hard gaps (a ruling line across the region; rows before columns, as a
-    table is read) first, else at the widest
-    gap, column gaps weighted 1.5x. A column gap is at least ``min_column_gap``
-    wide and, in a band no taller than a line, 1.2x its height; a row gap at least
-    ``min_row_gap`` high (narrower ones part a syllable from its final consonant)."""
-    out, stack, rows_cut = [], [(0, 0, text.shape[1], text.shape[0], -1)], 0
-    while stack:
-        x0, y0, x1, y1, row = stack.pop()
-        sub = text[y0:y1, x0:x1]
-        rows, cols = sub.any(axis=1), sub.any(axis=0)
-        if not rows.any():
-            continue
-        top, bottom = int(np.argmax(rows)), len(rows) - int(np.argmax(rows[::-1]))
-        left, right = int(np.argmax(cols)), len(cols) - int(np.argmax(cols[::-1]))
-        x0, y0, x1, y1 = x0 + left, y0 + top, x0 + right, y0 + bottom
-        sub = text[y0:y1, x0:x1]
-        rows, cols = sub.any(axis=1), sub.any(axis=0)
-        hard_rows = h_rules[y0:y1, x0:x1].sum(axis=1) >= 0.8 * (x1 - x0)
-        hard_cols = v_rules[y0:y1, x0:x1].sum(axis=0) >= 0.8 * (y1 - y0)
-        row_gaps = [g for g in _gaps(rows, hard_rows) if g[2] or g[1] - g[0] >= min_row_gap]
-        bands = np.diff([0] + [v for s, e, _ in row_gaps for v in (s, e)] + [len(rows)])[0::2]
-        # in one line, even a big title's, a word gap is no column gap; a taller band is lines of two columns;
-        # and a column runs down several lines, or it is the wide word gaps of justified lines lining up
-        column_gap = max(min_column_gap, 1.2 * bands.max()) if bands.max() <= 2 * min_column_gap else min_column_gap
-        columns_possible = len(bands) >= COLUMN_LINES or bands.max() > 2 * min_column_gap
-        cuts = [(hard, False, (e - s) * COLUMN_PREFERENCE, 'v', s, e) for s, e, hard in _gaps(cols, hard_cols)
-                if hard or (columns_possible and e - s >= column_gap)]
-        cuts += [(hard, hard, e - s, 'h', s, e) for s, e, hard in row_gaps]  # a table: rows before cells
-        if not cuts:
-            out.append((x0, y0, x1, y1, row))
-            continue
-        hard, _, _, axis, s, e = max(cuts)
-        if axis == 'h':
-            first, second = (x0, y0, x1, y0 + s, row), (x0, y0 + e, x1, y1, row)
-        else:
-            if hard and row < 0:  # the cells of one table row, apart by ruling lines
-                row, rows_cut = rows_cut, rows_cut + 1
-            first, second = (x0, y0, x0 + s, y1, row), (x0 + e, y0, x1, y1, row)
-        stack += [second, first]  # the first (top or left) part is read first
-    return out
 
 
 def box_polygon(box, matrix):

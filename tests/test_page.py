@@ -376,3 +376,38 @@ def test_a_document_laid_out_by_libreoffice_reads_from_its_pdf(tmp_path):
         edits += edit_distance(text, '\n'.join(line['text'] for line in record['lines']))
         chars += len(text)
     assert edits / chars <= bound('libreoffice_page'), edits / chars
+
+
+def _draw_rows(rows, size=(1240, 900), font_px=26, leading=48):
+    """A white page with ``rows`` of (x, text) pieces drawn with the bundled font, one row per ``leading`` px."""
+    from PIL import Image, ImageDraw, ImageFont
+    from utils.synth.lines import BUNDLED_FONT
+    img = Image.new('L', size, 255)
+    draw, font = ImageDraw.Draw(img), ImageFont.truetype(BUNDLED_FONT, font_px)
+    for i, pieces in enumerate(rows):
+        for x, text in pieces:
+            if x < 0:  # right-aligned at -x
+                x = -x - draw.textlength(text, font=font)
+            draw.text((x, 80 + i * leading), text, font=font, fill=0)
+    return np.asarray(img)
+
+
+def test_a_list_with_figures_on_the_right_reads_row_by_row():
+    """Labels on the left and their figures right-aligned far away (a table of contents, a price list): each row
+    is one line, top to bottom, not the label column and then the figure column."""
+    labels = ['제1조 목적', '제2조 정의', '제3조 계약기간', '제4조 대금의 지급', '제5조 손해배상']
+    gray = _draw_rows([[(100, label), (-1140, '%d.%d%%' % (10 + i, i))] for i, label in enumerate(labels)])
+    lines, _ = find_lines(gray)
+    assert len(lines) == len(labels)
+    tops = [line.box[1] for line in lines]
+    assert tops == sorted(tops) and all(line.box[2] - line.box[0] > 900 for line in lines)
+
+
+def test_two_columns_with_level_lines_still_read_column_by_column():
+    """Two columns of equal width whose lines happen to be level: the left column first, then the right."""
+    left = ['가나다라마바사아자', '차카타파하가나다라', '마바사아자차카타파', '하가나다라마바사아', '자차카타파하가나다']
+    gray = _draw_rows([[(100, a), (680, a[::-1])] for a in left])
+    lines, _ = find_lines(gray)
+    assert len(lines) == 2 * len(left)
+    xs = [line.box[0] for line in lines]
+    assert xs[:len(left)] == [min(xs)] * len(left) or max(xs[:len(left)]) < min(xs[len(left):])
