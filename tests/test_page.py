@@ -411,3 +411,22 @@ def test_two_columns_with_level_lines_still_read_column_by_column():
     assert len(lines) == 2 * len(left)
     xs = [line.box[0] for line in lines]
     assert xs[:len(left)] == [min(xs)] * len(left) or max(xs[:len(left)]) < min(xs[len(left):])
+
+
+@needs_libreoffice
+@needs_fonts
+def test_a_list_document_laid_out_by_libreoffice_reads_each_label_with_its_figure(tmp_path):
+    """A held-out document of lists (labels, and figures at a right-aligned tab stop) laid out by LibreOffice:
+    its rows found one to one, in the text layer's order, so that each label is read beside its figure."""
+    from utils.page_files import read_page
+    from utils.synth.doc import load_truth, page_lines, write_documents
+    [pdf] = write_documents(str(tmp_path), 1, seed=9501, heldout=True, kind='lists')
+    page = load_truth(pdf)['pages'][0]
+    true_lines = page_lines([(line['text'], line['box']) for line in page['lines']], 150)
+    assert sum(t['text'].endswith(tuple('0123456789%원')) for t in true_lines) >= 5  # rows ending in their figure
+    lines, _ = find_lines(next(iter(read_page(pdf, dpi=150))))
+    polygons = [line.polygon for line in lines]
+    recall, precision = match_lines(polygons, [t['polygon'] for t in true_lines])
+    assert recall >= 0.95 and precision >= 0.9, (recall, precision)
+    order = order_of_matches(polygons, true_lines)
+    assert order == sorted(order)

@@ -26,6 +26,7 @@ import tempfile
 
 import numpy as np
 
+from utils.synth.listing import listing
 from utils.synth.text import (ARTICLE_TITLES, HELDOUT_CORPUS, MANUAL_CORPUS, TRAINING_CORPUS, marks_snippet,
                               read_corpus)
 
@@ -64,14 +65,17 @@ def fodt(paragraphs, family, size, align='justify', columns=1, leading=1.5):
     """A flat ODF text document: ``paragraphs`` are (style, text), style one of
     'title', 'heading', 'body'; A4, 2.5 cm margins."""
     styles = []
+    tab = '<style:tab-stops><style:tab-stop style:position="%.1fcm" style:type="right"/></style:tab-stops>' % (
+        (16.0 - (columns - 1)) / columns)  # 'list': a tab to the right margin, for a figure after its label
     for name, scale, par_align, bold in (('title', 1.6, 'center', True), ('heading', 1.0, 'start', True),
-                                         ('body', 1.0, align, False)):
+                                         ('body', 1.0, align, False), ('list', 1.0, 'start', False)):
         styles.append('<style:style style:name="%s" style:family="paragraph"><style:paragraph-properties '
-                      'fo:text-align="%s" fo:margin-bottom="%.2fcm" fo:line-height="%d%%"/>%s</style:style>'
-                      % (name, par_align, 0.5 if name == 'title' else 0.15, leading * 100,
-                         text_props(family, round(size * scale, 1))))
-    body = ''.join('<text:p text:style-name="%s">%s</text:p>' % (style, html.escape(text, quote=False))
-                   for style, text in paragraphs)
+                      'fo:text-align="%s" fo:margin-bottom="%.2fcm" fo:line-height="%d%%">%s'
+                      '</style:paragraph-properties>%s</style:style>'
+                      % (name, par_align, 0.5 if name == 'title' else 0.15, leading * 100, tab if name == 'list'
+                         else '', text_props(family, round(size * scale, 1))))
+    body = ''.join('<text:p text:style-name="%s">%s</text:p>' % (
+        style, html.escape(text, quote=False).replace('\t', '<text:tab/>')) for style, text in paragraphs)
     if columns > 1:
         section_style = ('<style:style style:name="Sect" style:family="section"><style:section-properties>'
                          '<style:columns fo:column-count="%d" fo:column-gap="1cm"/></style:section-properties>'
@@ -236,10 +240,11 @@ def document_settings(rng, families):
 
 
 def write_documents(out, count, seed, heldout=False, columns=1, clauses_per_doc=(6, 10), families=None, marks=0.0,
-                    first=1, batch=20, skipped=None):
+                    first=1, batch=20, skipped=None, kind='clauses'):
     """``count`` documents in ``out``: doc_NNNN.fodt, .pdf and .json (settings
     and each page's ground-truth lines in points), numbered from ``first``;
-    ``batch`` documents per soffice call. Returns the PDF paths. A PDF whose
+    ``batch`` documents per soffice call; ``kind`` 'clauses' (a contract) or
+    'lists' (utils.synth.listing). Returns the PDF paths. A PDF whose
     text layer does not match its document raises ValueError, or, given a
     list ``skipped``, is left out and its error appended there."""
     families = families or (HELDOUT_FAMILIES if heldout else TRAINING_FAMILIES)
@@ -254,7 +259,8 @@ def write_documents(out, count, seed, heldout=False, columns=1, clauses_per_doc=
         for k in range(first + start, first + min(count, start + batch)):
             rng = random.Random(seed * 100_003 + k - 1)
             settings = dict(document_settings(rng, families), columns=columns)
-            doc = clauses(rng, paragraphs, rng.randint(*clauses_per_doc), marks=marks)
+            doc = (clauses(rng, paragraphs, rng.randint(*clauses_per_doc), marks=marks) if kind == 'clauses'
+                   else listing(rng, paragraphs))
             stem = os.path.join(out, 'doc_%04d' % k)
             with open(stem + '.fodt', 'w', encoding='utf-8') as f:
                 f.write(fodt(doc, settings['family'], settings['size'], settings['align'], columns,
