@@ -151,6 +151,8 @@ class Run(NamedTuple):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.schedule == 'cosine-time' and not args.time_limit:
+        raise ValueError('--schedule cosine-time spans the minutes of --time-limit: give --time-limit')
     from utils.cli import comma_list, import_keras
     keras = import_keras(args.verbose)
     from crnn_data import InputGenerator
@@ -302,8 +304,6 @@ def train(args, run):
     if args.schedule == 'cosine':
         lr, decay = warmup_cosine(lr, args.epochs * steps_per_epoch, args.warmup_steps), 0.0
     elif args.schedule == 'cosine-time':
-        if not args.time_limit:
-            raise ValueError('--schedule cosine-time spans the minutes of --time-limit: give --time-limit')
         decay = 0.0
     with scope(strategy):
         if args.optimizer == 'sgd':

@@ -226,42 +226,10 @@ def _same_marks(a, b):
                                     for x, y in zip(a, b))
 
 
-def kiwi_decode(probs, charset, lm, beam_width=BEAM):
-    """Each line of a batch (B, T, C): its CTC n-best rescored by ``lm`` (a KiwiLM)."""
-    return [lm.best(ctc_nbest(p, charset, beam_width)) for p in probs]
-
-
 @functools.lru_cache(maxsize=None)
 def load_kiwi():
     """One KiwiLM per process (its model loads once)."""
     return KiwiLM()
-
-
-# Language models by name (CRNN_predict.py --lm NAME): a new one is one entry, a loader of an object with either
-# ``best`` (rescoring whole readings) or ``logprob`` (scored inside the beam search).
-LANGUAGE_MODELS = {'kiwi': lambda: load_kiwi(), 'ngram': lambda: load_lm()}
-DEFAULT_LM = 'kiwi'
-# What CRNN_predict.py and crnn_reader.Reader decode with unless told: a LANGUAGE_MODELS name, or None for greedy.
-DEFAULT_DECODING = 'kiwi'
-
-
-def language_model(lm):
-    """The language model for ``lm``: a name of LANGUAGE_MODELS, True (DEFAULT_LM), or a model object."""
-    if lm is True:
-        lm = DEFAULT_LM
-    if isinstance(lm, str):
-        if lm not in LANGUAGE_MODELS:
-            raise ValueError('unknown language model %r (%s)' % (lm, ', '.join(LANGUAGE_MODELS)))
-        return LANGUAGE_MODELS[lm]()
-    return lm
-
-
-def lm_decode(probs, charset, lm, beam_width=BEAM):
-    """Each line of a batch (B, T, C) decoded with the language model ``lm`` (see language_model)."""
-    lm = language_model(lm)
-    if hasattr(lm, 'best'):
-        return kiwi_decode(probs, charset, lm, beam_width)
-    return lm_beam_decode(probs, charset, lm, beam_width)
 
 
 def training_texts():
@@ -295,3 +263,30 @@ def load_lm(order=ORDER, cache=CACHE):
     except OSError:
         pass  # a read-only home: build it each time
     return lm
+
+
+# Language models by name (CRNN_predict.py --lm NAME): a new one is one entry, a loader of an object with either
+# ``best`` (rescoring whole readings) or ``logprob`` (scored inside the beam search).
+LANGUAGE_MODELS = {'kiwi': load_kiwi, 'ngram': load_lm}
+DEFAULT_LM = 'kiwi'
+# What CRNN_predict.py and crnn_reader.Reader decode with unless told: a LANGUAGE_MODELS name, or None for greedy.
+DEFAULT_DECODING = 'kiwi'
+
+
+def language_model(lm):
+    """The language model for ``lm``: a name of LANGUAGE_MODELS, True (DEFAULT_LM), or a model object."""
+    if lm is True:
+        lm = DEFAULT_LM
+    if isinstance(lm, str):
+        if lm not in LANGUAGE_MODELS:
+            raise ValueError('unknown language model %r (%s)' % (lm, ', '.join(LANGUAGE_MODELS)))
+        return LANGUAGE_MODELS[lm]()
+    return lm
+
+
+def lm_decode(probs, charset, lm, beam_width=BEAM):
+    """Each line of a batch (B, T, C) decoded with the language model ``lm`` (see language_model)."""
+    lm = language_model(lm)
+    if hasattr(lm, 'best'):  # rescores whole readings: each line's CTC n-best
+        return [lm.best(ctc_nbest(p, charset, beam_width)) for p in probs]
+    return lm_beam_decode(probs, charset, lm, beam_width)

@@ -3,7 +3,11 @@
 Keras 3 accepts ``decay=`` only to warn and ignore it, so the original
 ``SGD(learning_rate=1e-4, decay=1e-6, ...)`` would silently train with a
 constant rate. These wrappers turn ``decay`` into an InverseTimeDecay schedule.
+The warm-up + cosine schedules (by step, or by wall-clock time) live here too.
 """
+
+import math
+import time
 
 import keras
 
@@ -29,7 +33,6 @@ def warmup_cosine(learning_rate, total_steps, warmup_steps=0, final_fraction=0.0
 def cosine_at(fraction, learning_rate, warmup=0.0, final_fraction=0.01):
     """The rate at ``fraction`` (0-1) of a run: linear warm-up over its first
     ``warmup`` share, then cosine decay to ``final_fraction`` of the peak."""
-    import math
     if fraction < warmup:
         return learning_rate * max(fraction / warmup, final_fraction)
     progress = min(1.0, (fraction - warmup) / max(1e-9, 1.0 - warmup))
@@ -44,7 +47,6 @@ class TimeCosine(keras.callbacks.Callback):
 
     def __init__(self, learning_rate, minutes, warmup=0.05, final_fraction=0.01, clock=None):
         super().__init__()
-        import time
         self.peak, self.seconds, self.warmup, self.final = learning_rate, 60.0 * minutes, warmup, final_fraction
         self.clock = clock or time.time
 
