@@ -3,12 +3,12 @@
 Keras 3 only writes `.weights.h5` (its own layout); users of the original
 project have, and expect, Keras 2 files: root attribute ``layer_names``, one
 group per layer with attribute ``weight_names`` and one dataset per weight.
-Files written here load with Keras 2's and Keras 3's ``model.load_weights``.
+Files written here load with Keras 2's and Keras 3's ``model.load_weights``. Reading a file's layout
+(layer names, class count) needs no Keras: the ONNX engine reads without TensorFlow.
 """
 
 
 import h5py
-import keras
 import numpy as np
 
 from utils.atomic import atomic_write
@@ -37,6 +37,7 @@ def save_weights_h5(model, path, dtype=None):
     ``dtype='float16'`` stores floats at half size (the shipped weights),
     except an array with a value beyond float16's range, which stays float32;
     every loader casts them back to the model's float32."""
+    import keras
     with atomic_write(path) as tmp, h5py.File(tmp, 'w') as f:
         f.attrs['layer_names'] = np.array([layer.name.encode('utf8') for layer in model.layers], dtype='S')
         f.attrs['backend'] = keras.backend.backend().encode('utf8')
@@ -103,6 +104,24 @@ def stored_layer_names(path):
         raise ValueError('%s is not a readable HDF5 weights file (%s)' % (path, e)) from None
 
 
+def stored_classes(path, layer='dense1'):
+    """The output count of the classifier ``layer`` in a Keras 2 layout file
+    (its bias's length), without reading the arrays; None when the file does
+    not say (Keras 3's own formats, no such layer)."""
+    if is_keras3_file(path):
+        return None
+    try:
+        with h5py.File(path, 'r') as f:
+            g = _weights_root(f).get(layer)
+            if not isinstance(g, h5py.Group):
+                return None
+            shapes = [g[_text(w)].shape for w in np.atleast_1d(g.attrs.get('weight_names', []))
+                      if isinstance(g.get(_text(w)), h5py.Dataset)]
+    except OSError as e:
+        raise ValueError('%s is not a readable HDF5 weights file (%s)' % (path, e)) from None
+    return next((s[0] for s in shapes if len(s) == 1), None)
+
+
 def _weights_root(f):
     return f['model_weights'] if 'layer_names' not in f.attrs and 'model_weights' in f else f
 
@@ -115,6 +134,7 @@ def is_keras3_file(path):
 def _load_keras3(model, path, skip_mismatch):
     """Keras 3's loader; its errors become one ValueError naming the file.
     Returns the layers left as they were (skipped for another shape)."""
+    import keras
     layers = [l for l in model.layers if l.weights]
     before = {l.name: [np.array(keras.ops.convert_to_numpy(w)) for w in l.weights] for l in layers}
     try:

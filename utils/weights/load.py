@@ -99,6 +99,7 @@ def model_files(run_dir=None, weights=None, charset=None, width=None, height=32,
     run's args.json gives its own width, height and head unless ``width`` is given.
     ``rnn`` None: the head of the weights' architecture."""
     from crnn_utils import load_charset
+    from utils.weights.h5 import stored_classes
     if run_dir:
         if os.path.exists(os.path.join(run_dir, 'args.json')):
             args = load_arguments(run_dir)
@@ -112,7 +113,12 @@ def model_files(run_dir=None, weights=None, charset=None, width=None, height=32,
             raise ValueError('the shipped model %s is missing; give --run, or --weights and --charset' % weights)
     if not (weights and charset):
         raise ValueError('give a run folder, or both a weights file and a charset file')
-    return weights, load_charset(charset), width or None, height, rnn
+    alphabet = load_charset(charset)
+    classes = stored_classes(weights) if os.path.isfile(weights) else None
+    if classes is not None and classes != len(alphabet):
+        raise ValueError('%s reads %d classes but the charset %s has %d: give the charset the weights were trained '
+                         'with' % (weights, classes, charset, len(alphabet)))
+    return weights, alphabet, width or None, height, rnn
 
 
 def load_recognizer(run_dir=None, weights=None, charset=None, width=None, height=32, rnn=None, precision='float32'):
