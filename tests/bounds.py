@@ -8,6 +8,10 @@ MEASURED = {
     # python CRNN_predict.py --data-dir tests/data/heldout_lines (greedy; --lm, --precision int8 and the Keras
     # engine in bf16 read the same on this machine)
     'heldout_lines': (0.0096, 209),
+    # the same with --precision int8 (its own graph; with the default decoding, as test_shipped reads it)
+    'heldout_lines_int8': (0.0048, 209),
+    # the light recognizer's candidate, CRNN_weights_korean_v9light_candidate.h5 (greedy, Keras float32)
+    'heldout_lines_light': (0.0287, 209),
     # pages/contract_page1.jpg read by CRNN_predict.py --page (greedy), against pages/contract_page1.json
     'sample_page': (0.0078, 769),
     # test_page's held-out document laid out by LibreOffice (seed 9302), read from its PDF

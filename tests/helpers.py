@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -41,6 +42,21 @@ def start_tool(tool, *args, cwd=ROOT, env=None):
     """Start one of the repo's command-line tools (Popen, pipes for stdout and stderr) for a test to signal."""
     return subprocess.Popen(tool_command(tool, args), cwd=cwd, env=tool_env(env), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(predicate, p, timeout=240):
+    """Poll ``predicate`` until it holds; fails at once if process ``p`` ends first, or after ``timeout`` s."""
+    deadline = time.time() + timeout
+    while not predicate():
+        assert p.poll() is None, p.communicate()[1][-2000:]
+        assert time.time() < deadline, 'timed out'
+        time.sleep(0.05)
+
+
+def tensorflow_loaded(p):
+    """Whether process ``p`` has mapped TensorFlow's library: it is importing TensorFlow (Linux's /proc)."""
+    with open('/proc/%d/maps' % p.pid) as f:
+        return 'libtensorflow' in f.read()
 
 
 def only_run(root):

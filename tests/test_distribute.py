@@ -1,6 +1,7 @@
 """tf.distribute training: MirroredStrategy on two logical CPU devices and
 MultiWorkerMirroredStrategy with two worker processes on 127.0.0.1, each
 checked against single-device training on the same batches."""
+import concurrent.futures
 import csv
 import json
 import os
@@ -82,16 +83,27 @@ def free_ports(n):
     return ports
 
 
-def run_workers(args, tmp, count=2):
-    """``count`` CRNN_training.py processes forming a cluster on 127.0.0.1; their (stdout, stderr)."""
-    cluster = {'worker': ['127.0.0.1:%d' % p for p in free_ports(count)]}
-    procs = [start_tool('CRNN_training.py', *args, env=dict(TMPDIR=str(tmp), TF_CONFIG=json.dumps(
-        {'cluster': cluster, 'task': {'type': 'worker', 'index': i}}))) for i in range(count)]
-    try:
-        outs = [p.communicate(timeout=240) for p in procs]
-    finally:
-        for p in procs:
-            p.kill()
+def run_workers(args, tmp, count=2, attempts=3):
+    """``count`` CRNN_training.py processes forming a cluster on 127.0.0.1; their (stdout, stderr). The free
+    ports are closed before the workers bind them, so another process can take one in between: then the
+    cluster is started again on new ports (a worker that fails ends the others at once, not at the timeout)."""
+    for attempt in range(attempts):
+        cluster = {'worker': ['127.0.0.1:%d' % p for p in free_ports(count)]}
+        procs = [start_tool('CRNN_training.py', *args, env=dict(TMPDIR=str(tmp), TF_CONFIG=json.dumps(
+            {'cluster': cluster, 'task': {'type': 'worker', 'index': i}}))) for i in range(count)]
+        with concurrent.futures.ThreadPoolExecutor(count) as pool:
+            try:
+                outs = [pool.submit(p.communicate, timeout=240) for p in procs]
+                for done in concurrent.futures.as_completed(outs):
+                    if done.exception() or any(p.returncode for p in procs):
+                        break
+            finally:
+                for p in procs:
+                    p.kill()
+            outs = [o.result() if not o.exception() else ('', repr(o.exception())) for o in outs]
+        clash = any(p.returncode and 'Address already in use' in err for p, (_, err) in zip(procs, outs))
+        if not (clash and attempt + 1 < attempts):
+            break
     for p, (out, err) in zip(procs, outs):
         assert p.returncode == 0, err[-3000:]
     return outs

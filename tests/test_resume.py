@@ -10,7 +10,8 @@ import h5py
 import numpy as np
 import pytest
 
-from helpers import ORIGINAL_SPEED, SENTENCES, only_run, run_tool, start_tool, write_aihub
+from helpers import (ORIGINAL_SPEED, SENTENCES, only_run, run_tool, start_tool, tensorflow_loaded, wait_for,
+                     write_aihub)
 from utils.weights.h5 import read_weights_h5
 
 
@@ -26,14 +27,6 @@ def train(*args, **kw):
 
 def start(args):
     return start_tool('CRNN_training.py', *args)
-
-
-def wait_for(predicate, p, timeout=240):
-    deadline = time.time() + timeout
-    while not predicate():
-        assert p.poll() is None, p.communicate()[1][-2000:]
-        assert time.time() < deadline, 'timed out'
-        time.sleep(0.05)
 
 
 def rows(path):
@@ -98,7 +91,7 @@ def test_ctrl_c_at_start_up_is_one_line_and_leaves_nothing(aihub_dir, tmp_path):
     root = str(tmp_path / 'ck')
     for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
         p = start(train_args(aihub_dir, root, 3))
-        time.sleep(1.5)  # importing TensorFlow
+        wait_for(lambda: tensorflow_loaded(p), p)  # start-up: importing TensorFlow, long before any run folder
         p.send_signal(sig)
         out, err = p.communicate(timeout=120)
         assert p.returncode == code, err[-2000:]
@@ -113,7 +106,7 @@ def test_sigkill_at_a_random_moment_leaves_every_file_loadable(aihub_dir, tmp_pa
     p = start(train_args(aihub_dir, root, 100, '--snapshot-interval', '1'))
     wait_for(lambda: os.path.isdir(root) and os.listdir(root)
              and any(f.startswith('weights.') for f in os.listdir(only_run(root))), p)
-    time.sleep(np.random.default_rng(seed).uniform(0, 3))
+    time.sleep(np.random.default_rng(seed).uniform(0, 3))  # a moment after the first checkpoint: any must do
     p.kill()
     p.wait()
     run = only_run(root)

@@ -2,15 +2,12 @@ import csv
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
 
 import h5py
 import keras
 import numpy as np
 
-from helpers import ORIGINAL_SPEED, ROOT, only_run, run_tool
+from helpers import ORIGINAL_SPEED, ROOT, only_run, run_tool, start_tool, wait_for
 from crnn_data import GTUtility, InputGenerator
 from crnn_model import CRNN
 from crnn_utils import build_charset, load_charset
@@ -152,21 +149,16 @@ def test_cli_unknown_freeze_layer(aihub_dir, tmp_path):
 
 def test_sigterm_saves_weights_and_records_only_finished_epochs(aihub_dir, tmp_path):
     root = str(tmp_path / 'ck')
-    env = dict(os.environ, PYTHONUNBUFFERED='1')
-    p = subprocess.Popen([sys.executable, os.path.join(ROOT, 'CRNN_training.py')] + ORIGINAL_SPEED +
-                         ['--data-dir', aihub_dir, '--epochs', '1000', '--steps-per-epoch', '1', '--batch-size', '2',
-                          '--validation-steps', '1', '--checkpoint-root', root, '--keep-last', '2'], cwd=ROOT,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    deadline = time.time() + 240
-    header = []
-    for line in p.stdout:
-        header.append(line)
-        if line.startswith('epoch 3/') or time.time() > deadline:
-            break
-    assert any(l.startswith('disk per epoch: weights.NNN.h5 ') and 'the newest 2 kept' in l for l in header)
+    p = start_tool('CRNN_training.py', *ORIGINAL_SPEED, '--data-dir', aihub_dir, '--epochs', '1000',
+                   '--steps-per-epoch', '1', '--batch-size', '2', '--validation-steps', '1', '--checkpoint-root', root,
+                   '--keep-last', '2')
+    recorded = lambda: os.path.join(only_run(root), 'history.csv')  # noqa: E731
+    wait_for(lambda: os.path.isdir(root) and os.listdir(root) and os.path.exists(recorded())
+             and len(open(recorded()).read().splitlines()) >= 4, p)  # three epochs recorded
     p.send_signal(signal.SIGTERM)
     out, err = p.communicate(timeout=120)
     assert p.returncode == 143, err[-2000:]
+    assert any(l.startswith('disk per epoch: weights.NNN.h5 ') and 'the newest 2 kept' in l for l in out.splitlines())
     assert 'SIGTERM received' in err and 'Traceback' not in err
     [run] = os.listdir(root)
     files = set(os.listdir(os.path.join(root, run)))
