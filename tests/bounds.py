@@ -14,6 +14,9 @@ MEASURED = {
     'heldout_lines_light': (0.0287, 209),
     # pages/contract_page1.jpg read by CRNN_predict.py --page (greedy), against pages/contract_page1.json
     'sample_page': (0.0078, 769),
+    # pages/contract_page2.jpg saved as a PDF page (and turned 180 degrees as its second page), read by
+    # CRNN_predict.py --page with the default decoding, against pages/contract_page2.json
+    'sample_pdf_page': (0.0035, 846),
     # test_page's held-out document laid out by LibreOffice (seed 9302), read from its PDF
     'libreoffice_page': (0.0037, 1076),
 }

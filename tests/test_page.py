@@ -199,8 +199,12 @@ def test_cli_reads_every_page_of_a_pdf(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     headers = [line for line in r.stdout.splitlines() if line.startswith('# ')]
     assert headers == ['# %s page 1' % pdf, '# %s page 2' % pdf]
-    first = r.stdout.split(headers[1])[0].splitlines()[1:]
-    assert len(first) >= 40 and os.path.exists(tmp_path / 'boxes_1.png') and os.path.exists(tmp_path / 'boxes_2.png')
+    first, second = (part.split('\n', 1)[1] for part in r.stdout.split('# %s page ' % pdf)[1:])
+    assert len(first.splitlines()) >= 40 and os.path.exists(tmp_path / 'boxes_1.png')
+    assert os.path.exists(tmp_path / 'boxes_2.png')
+    truth = json.load(open(os.path.join(PAGES, 'contract_page2.json'), encoding='utf-8'))['text']
+    for text in (first, second):  # the second page upside down: turned back and read the same
+        assert edit_distance(truth, cells_as_lines(text.rstrip('\n'))) / len(truth) <= bound('sample_pdf_page')
 
 
 @needs_fonts
