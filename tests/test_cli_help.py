@@ -19,7 +19,7 @@ def parser_of(module_name, monkeypatch):
     return e.value.args[0]
 
 
-CLIS = ['CRNN_training', 'CRNN_predict', 'CRNN_labels', 'utils.synth.lines', 'utils.synth.page', 'utils.synth.doc',
+CLIS = ['CRNN_training', 'CRNN_predict', 'CRNN_labels', 'CRNN_serve', 'utils.synth.lines', 'utils.synth.page', 'utils.synth.doc',
         'utils.synth.heldout', 'utils.weights.average', 'utils.train.gpu']
 
 
