@@ -209,7 +209,8 @@ def main(argv=None):
             raise ValueError('--extend-charset needs --charset: the charset the --weights were trained with')
         old_classes = len(charset)
         charset, added = extend_charset(charset, gt_util.text)
-        print('charset extended by %d characters: %s' % (len(added), added))
+        print('charset extended by %d characters: %s' % (len(added), added) if added else
+              '--extend-charset: every character of the data is in the charset already')
     elif args.weights and not args.resume:
         old_classes = grown_from(args.weights, charset)
         if old_classes:

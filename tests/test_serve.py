@@ -84,12 +84,38 @@ def test_the_curl_example_of_the_docs_runs(server):
     assert len(body['pages'][0]['lines']) > 20
 
 
-@pytest.mark.parametrize('name, data, status, message', [
+def huge_png(side=30000):
+    """A real, valid white PNG of side x side pixels at 1 bit per pixel (about 110 kB): 900 megapixels."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+    row, packer = b'\0' + b'\xff' * ((side + 7) // 8), zlib.compressobj(9)
+    idat = b''.join(packer.compress(row) for _ in range(side)) + packer.flush()
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', side, side, 1, 0, 0, 0, 0)) +
+            chunk(b'IDAT', idat) + chunk(b'IEND', b''))
+
+
+def truncated_pdf():
+    from PIL import Image
+    buffer = io.BytesIO()
+    Image.open(PAGE).save(buffer, format='PDF', resolution=150.0)
+    return buffer.getvalue()[:400]
+
+
+BAD_UPLOADS = [
     ('notes.txt', b'hello', 400, 'notes.txt: not a page file'),
+    ('text.png', '계약서 본문'.encode('utf-8'), 400, 'text.png: not a readable image'),
     ('broken.png', b'\x89PNG\r\n\x1a\n' + b'\0' * 100, 400, 'broken.png: not a readable image'),
     ('empty.jpg', b'', 400, 'empty.jpg is empty'),
     ('big.png', b'\0' * (2 << 20), 413, 'over the limit of 1 MB'),
-])
+    ('huge.png', huge_png(), 400, 'huge.png: 30000x30000 px is too large to read'),
+    ('cut.pdf', truncated_pdf(), 400, 'cut.pdf: not a readable PDF'),
+]
+
+
+@pytest.mark.parametrize('name, data, status, message', BAD_UPLOADS)
 def test_bad_uploads_are_4xx_json_errors(server, name, data, status, message):
     url, _ = server
     r = requests.post(url + 'api/read', files={'file': (name, data)}, timeout=60)
@@ -116,34 +142,64 @@ def test_pages_of_a_pdf_and_unknown_pages_or_uploads(server, tmp_path):
     assert r.status_code == 404 and 'no upload' in r.json()['error']
 
 
-def test_two_uploads_at_once_are_both_answered(server):
+def test_ten_requests_at_once_good_and_bad_are_all_answered(server):
+    """Reads are one at a time (one model): concurrent ones wait their turn; bad ones do not disturb them."""
     url, _ = server
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        answers = list(pool.map(lambda _: post_page(url), range(2)))
-    assert [a.status_code for a in answers] == [200, 200]
-    assert answers[0].json()['pages'] == answers[1].json()['pages']
-    assert answers[0].json()['upload'] != answers[1].json()['upload']
+    bad = [(name, data) for name, data, _, _ in BAD_UPLOADS[:6]]
+
+    def ask(k):
+        if k % 2:
+            return post_page(url)
+        return requests.post(url + 'api/read', files={'file': bad[k // 2 % len(bad)]}, timeout=300)
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(ask, range(10)))
+    good = [a for k, a in enumerate(answers) if k % 2]
+    assert [a.status_code for a in good] == [200] * 5
+    assert all(a.json()['pages'] == good[0].json()['pages'] for a in good)
+    assert len({a.json()['upload'] for a in good}) == 5
+    assert all(400 <= a.status_code < 500 and a.json()['error'] for k, a in enumerate(answers) if not k % 2)
+    assert requests.get(url, timeout=30).status_code == 200  # still up
 
 
 def test_export_writes_crops_and_labels_that_crnn_labels_reads(server, tmp_path):
     url, out = server
     body = post_page(url).json()
-    lines = [{'index': 0, 'text': '계약번호 2029-2916'}, {'index': 2, 'text': body['pages'][0]['lines'][2]['text']}]
+    lines = [{'index': i, 'text': line['text']} for i, line in enumerate(body['pages'][0]['lines'])]
+    lines[0]['text'] = '계약번호 2029-2917'  # corrected
+    table_row = next(i for i, line in enumerate(body['pages'][0]['lines']) if line.get('cells'))
     r = requests.post(url + 'api/export', json={'upload': body['upload'], 'page': 1, 'lines': lines}, timeout=60)
     assert r.status_code == 200 and r.headers['content-type'] == 'application/zip', r.text
     folder = r.headers['x-export-folder']
     assert re.fullmatch(r'\d{8}-\d{6}_[0-9a-f]{16}_p1', folder) and os.path.isdir(os.path.join(out, folder))
+    expected = []  # (image, text): a table row's cells are lines of their own
+    for i, line in enumerate(lines):
+        cells = line['text'].split(' | ')
+        expected += ([('images/line_%04d.png' % (i + 1), line['text'])] if len(cells) == 1 else
+                     [('images/line_%04d_%d.png' % (i + 1, k), c) for k, c in enumerate(cells, 1)])
+    assert len(expected) > len(lines)  # the sample page has a table
     names = sorted(zipfile.ZipFile(io.BytesIO(r.content)).namelist())
-    assert names == [folder + '/images/line_0001.png', folder + '/images/line_0003.png', folder + '/labels.txt']
+    assert names == sorted([folder + '/' + image for image, _ in expected] + [folder + '/labels.txt'])
     labels = open(os.path.join(out, folder, 'labels.txt'), encoding='utf-8').read()
-    assert labels == 'images/line_0001.png\t계약번호 2029-2916\nimages/line_0003.png\t%s\n' % lines[1]['text']
-    converted = run_tool('CRNN_labels.py', os.path.join(out, folder, 'labels.txt'), '--out', tmp_path / 'data')
-    assert converted.returncode == 0 and 'wrote 2 lines' in converted.stdout, converted.stderr[-2000:]
+    assert labels == ''.join('%s\t%s\n' % pair for pair in expected)
+    # the README's fine-tuning commands, as written, on the export (training capped at one step)
+    readme = open(os.path.join(ROOT, 'README.md'), encoding='utf-8').read()
+    convert = re.search(r'`python (CRNN_labels\.py labels\.txt [^`]*)`', readme).group(1).split()
+    train = re.search(r'`python (CRNN_training\.py --data-dir my_data [^`]*)`', readme).group(1).split()
+    data = str(tmp_path / 'my_data')
+    swap = {'labels.txt': os.path.join(out, folder, 'labels.txt'), 'my_data': data}
+    converted = run_tool(*[swap.get(a, a) for a in convert])
+    assert converted.returncode == 0 and 'wrote %d lines' % len(expected) in converted.stdout, converted.stderr[-2000:]
+    trained = run_tool(*[swap.get(a, a) for a in train], '--epochs', '1', '--steps-per-epoch', '1',
+                       '--checkpoint-root', tmp_path / 'runs')
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    assert 'every character of the data is in the charset already' in trained.stdout
     read = run_tool('CRNN_predict.py', '--no-lm', os.path.join(out, folder, 'images', 'line_0001.png'))
     assert read.stdout.strip().endswith('\t계약번호 2029-2916'), read.stdout  # the crop is the line, upright
+                                                                          # (what it prints, not the correction)
     for bad, message in ((dict(lines=[{'index': 999, 'text': 'x'}]), 'line index 999 is not a line'),
                          (dict(lines=[{'index': 0, 'text': 'a\tb'}]), 'one line without tabs'),
-                         (dict(lines=[]), 'give the lines to export')):
+                         (dict(lines=[]), 'give the lines to export'),
+                         (dict(lines=[{'index': table_row, 'text': 'one cell'}]), 'is a table row of')):
         r = requests.post(url + 'api/export', json={'upload': body['upload'], 'page': 1, **bad}, timeout=60)
         assert r.status_code == 400 and message in r.json()['error'], r.text
 

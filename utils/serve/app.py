@@ -21,6 +21,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from crnn_page import CELL_SEPARATOR
 from crnn_reader import ReadError
 from utils.page_files import PAGE_EXTENSIONS, PageReadError, count_pages, iter_pages
 
@@ -167,7 +168,8 @@ def create_app(reader, out_dir, max_upload_bytes, temp_dir=None):
     @app.post('/api/export')
     def export(body: dict):
         """Lines of a page read earlier, with their corrected text ({upload, page, lines: [{index, text}]}), as
-        line crops and labels.txt in a new folder under out_dir; the answer is that folder as a zip."""
+        line crops and labels.txt in a new folder under out_dir (a table row's cells each a line of their own);
+        the answer is that folder as a zip."""
         upload, number = str(body.get('upload')), body.get('page')
         if not isinstance(number, int):
             raise HTTPException(400, 'give the page number as page')
@@ -182,16 +184,25 @@ def create_app(reader, out_dir, max_upload_bytes, temp_dir=None):
                 raise HTTPException(400, 'line index %r is not a line of the page (0-%d)' % (index, len(page.lines) - 1))
             if not isinstance(text, str) or not text.strip() or '\t' in text or '\n' in text or '\r' in text:
                 raise HTTPException(400, 'line %d: the text must be one line without tabs, not %r' % (index, text))
-            rows.append((index, text.strip()))
+            line = page.lines[index]
+            if not line.cells:
+                rows.append(('line_%04d' % (index + 1), line.polygon, text.strip()))
+                continue
+            texts = text.split(CELL_SEPARATOR)  # a table row: each cell is a training line of its own
+            if len(texts) != len(line.cells):
+                raise HTTPException(400, 'line %d is a table row of %d cells: keep %r between their texts'
+                                    % (index, len(line.cells), CELL_SEPARATOR))
+            rows += [('line_%04d_%d' % (index + 1, k), cell.polygon, t.strip())
+                     for k, (cell, t) in enumerate(zip(line.cells, texts), 1) if t.strip()]
         name = '%s_%s_p%d' % (time.strftime('%Y%m%d-%H%M%S'), upload, number)
         folder = os.path.join(out_dir, name)
         partial = folder + '.partial'
         os.makedirs(os.path.join(partial, 'images'))
         try:
             labels = []
-            for index, text in rows:
-                image = 'images/line_%04d.png' % (index + 1)
-                cv2.imwrite(os.path.join(partial, image), crop_polygon(page.image, page.lines[index].polygon))
+            for stem, polygon, text in rows:
+                image = 'images/%s.png' % stem
+                cv2.imwrite(os.path.join(partial, image), crop_polygon(page.image, polygon))
                 labels.append('%s\t%s\n' % (image, text))
             with open(os.path.join(partial, 'labels.txt'), 'w', encoding='utf-8') as f:
                 f.writelines(labels)
