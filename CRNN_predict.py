@@ -85,6 +85,8 @@ def parse_args(argv=None):
     a('--dpi', type=int, default=150, help='with --page: resolution PDF pages are rendered at')
     a('--overlay', metavar='PNG', help='with --page: the page with its line boxes and, beside it, the text read in '
       'each, into this PNG (several pages: _<n> added to the name)')
+    a('--cells', action='store_true', help="with --page: print ' | ' between a ruled table's cells (by default a "
+      "row reads as one line of text; the --output JSON always holds each cell with its row and column)")
     a('--tsv', action='store_true', help='with --page: print each line as confidence<TAB>text (confidence 0..1: the '
       'mean probability of the characters read)')
     a('--min-confidence', type=float, default=0.0, help='with --page: lines read with a lower confidence are marked '
@@ -210,6 +212,7 @@ def read_pages(args, reader):
 
 def print_page(args, page, many):
     """A page's notes on stderr and its lines on stdout; returns how many were under --min-confidence."""
+    from crnn_page import marked_cells
     if page.turn:
         print('note: %s page %d: turned by %d degrees to read (the page lay %s)' % (
             page.source, page.number, page.turn, 'upside down' if page.turn == 180 else 'on its side'),
@@ -224,7 +227,8 @@ def print_page(args, page, many):
         low += doubtful
         if doubtful and args.drop_low:
             continue
-        text = '? ' + line.text if doubtful else line.text
+        text = marked_cells(line) if args.cells else line.text
+        text = '? ' + text if doubtful else text
         print('%.3f\t%s' % (line.confidence, text) if args.tsv else text, flush=True)
     return low
 

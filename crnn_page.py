@@ -40,7 +40,8 @@ class PageLine:
     cells: list = field(default_factory=list)  # a table row's cells (PageLine), left to right
 
 
-CELL_SEPARATOR = ' | '  # between the cells of a table row read as one line
+CELL_SEPARATOR = ' '  # between the cells of a table row read as one line, as a PDF's text layer has them
+CELL_MARK = ' | '  # between the cells where they are asked for (CRNN_predict.py --cells, the correction page)
 
 
 def binarize(gray, background_kernel=31):
@@ -235,6 +236,11 @@ def join_table_rows(lines):
     return out
 
 
+def marked_cells(line):
+    """A line's text with CELL_MARK between a table row's cells (other lines as they are)."""
+    return CELL_MARK.join(cell.text for cell in line.cells) if line.cells else line.text
+
+
 def mean_confidence(lines):
     return float(np.mean([line.confidence for line in lines])) if lines else 0.0
 
@@ -295,11 +301,15 @@ def page_record(source, number, shape, lines, angle, turn=0):
                 lines=[line_record(line) for line in lines])
 
 
-def line_record(line):
-    """A line's JSON: polygon, text, confidence, and a table row's cells."""
+def line_record(line, column=None):
+    """A line's JSON: polygon, text, confidence; a table row's number (from 0, ``row``) and its cells, each with
+    its ``column``."""
     out = dict(polygon=line.polygon, text=line.text, confidence=line.confidence)
     if line.cells:
-        out['cells'] = [line_record(cell) for cell in line.cells]
+        out['row'] = line.row
+        out['cells'] = [line_record(cell, k) for k, cell in enumerate(line.cells)]
+    if column is not None:
+        out['column'] = column
     return out
 
 

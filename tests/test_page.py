@@ -128,18 +128,24 @@ def cell_polygons(record):
 
 
 def cells_as_lines(text):
-    """Page text with each table cell on a line of its own, as the synthetic pages' truth has them."""
-    from crnn_page import CELL_SEPARATOR
-    return text.replace(CELL_SEPARATOR, '\n')
+    """Page text printed with --cells, each table cell on a line of its own, as the synthetic pages' truth has
+    them."""
+    from crnn_page import CELL_MARK
+    return text.replace(CELL_MARK, '\n')
+
+
+def record_text(record):
+    """A page record's text with each table cell on a line of its own."""
+    return '\n'.join(cell['text'] for line in record['lines'] for cell in line.get('cells', [line]))
 
 
 def test_cli_reads_a_page_with_the_shipped_model(tmp_path):
     """The bundled sample page: its text on stdout, boxes and confidences in JSON, an overlay to look at."""
     out, overlay = str(tmp_path / 'page.json'), str(tmp_path / 'boxes.png')
-    r = predict(os.path.join(PAGES, 'contract_page1.jpg'), '--output', out, '--overlay', overlay)
+    r = predict(os.path.join(PAGES, 'contract_page1.jpg'), '--output', out, '--overlay', overlay, '--cells')
     assert r.returncode == 0, r.stderr[-2000:]
     [record] = json.load(open(out, encoding='utf-8'))['pages']
-    assert r.stdout.splitlines() == [line['text'] for line in record['lines']]
+    assert cells_as_lines(r.stdout.rstrip('\n')) == record_text(record)
     truth = json.load(open(os.path.join(PAGES, 'contract_page1.json'), encoding='utf-8'))
     recall, precision = match_lines(cell_polygons(record), [t['polygon'] for t in truth['lines']])
     assert recall >= 0.97 and precision >= 0.97
@@ -195,7 +201,7 @@ def test_cli_reads_every_page_of_a_pdf(tmp_path):
     jpg = Image.open(os.path.join(PAGES, 'contract_page2.jpg'))
     pdf = str(tmp_path / 'contract.pdf')
     jpg.save(pdf, save_all=True, append_images=[jpg.rotate(180)], resolution=150.0)
-    r = predict(pdf, '--overlay', str(tmp_path / 'boxes.png'))
+    r = predict(pdf, '--overlay', str(tmp_path / 'boxes.png'), '--cells')
     assert r.returncode == 0, r.stderr[-2000:]
     headers = [line for line in r.stdout.splitlines() if line.startswith('# ')]
     assert headers == ['# %s page 1' % pdf, '# %s page 2' % pdf]
@@ -283,7 +289,7 @@ def test_pages_on_their_side_or_upside_down_are_turned_and_read(tmp_path):
     assert [rec['turn'] for rec in records] == [270, 180, 90]
     assert r.stderr.count('turned by') == 3 and 'upside down' in r.stderr
     for k, rec in zip((1, 2, 3), records):
-        text = cells_as_lines('\n'.join(line['text'] for line in rec['lines']))
+        text = record_text(rec)
         assert edit_distance(truth['text'], text) / len(truth['text']) <= bound('sample_page'), k
         h, w = rec['height'], rec['width']
         assert (h, w) == np.rot90(gray, k).shape
@@ -336,9 +342,8 @@ def test_folders_of_pages_into_an_out_dir_and_a_rerun_skips_what_is_done(tmp_pat
 
 
 def test_a_table_row_reads_as_one_line_in_cell_order(tmp_path):
-    """A ruled table: each row is one output line, its cells in order joined by ' | ', the JSON keeping every
-    cell's box and text."""
-    from crnn_page import CELL_SEPARATOR
+    """A ruled table: each row is one output line of text, its cells in order joined by a space (' | ' with
+    --cells), the JSON keeping every cell's box, text, row and column."""
     from utils.synth.lines import BUNDLED_FONT
     gray, truth, _ = render_page(2, [BUNDLED_FONT], read_corpus(HELDOUT_CORPUS), columns=1, angle=1.5)
     cv2.imwrite(str(tmp_path / 'table.png'), gray)
@@ -347,11 +352,15 @@ def test_a_table_row_reads_as_one_line_in_cell_order(tmp_path):
     [record] = json.load(open(tmp_path / 'table.json', encoding='utf-8'))['pages']
     rows = [line for line in record['lines'] if 'cells' in line]
     assert len(rows) >= 3 and len({len(row['cells']) for row in rows}) == 1 and len(rows[0]['cells']) >= 2
+    assert [row['row'] for row in rows] == list(range(rows[0]['row'], rows[0]['row'] + len(rows)))
     header = rows[0]
-    assert header['text'] == CELL_SEPARATOR.join(cell['text'] for cell in header['cells'])
+    assert [cell['column'] for cell in header['cells']] == list(range(len(header['cells'])))
+    assert header['text'] == ' '.join(cell['text'] for cell in header['cells'])
     assert header['text'].startswith('구분') and header['text'] in r.stdout.splitlines()
     xs = [cell['polygon'][0][0] for cell in header['cells']]
     assert xs == sorted(xs)
+    marked = predict(str(tmp_path / 'table.png'), '--cells')
+    assert ' | '.join(cell['text'] for cell in header['cells']) in marked.stdout.splitlines()
 
 
 needs_libreoffice = pytest.mark.skipif(not (shutil.which('soffice') and shutil.which('pdftotext')),

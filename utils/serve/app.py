@@ -21,7 +21,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from crnn_page import CELL_SEPARATOR
+from crnn_page import CELL_MARK
 from crnn_reader import ReadError
 from utils.page_files import PAGE_EXTENSIONS, PageReadError, count_pages, iter_pages
 
@@ -188,10 +188,10 @@ def create_app(reader, out_dir, max_upload_bytes, temp_dir=None):
             if not line.cells:
                 rows.append(('line_%04d' % (index + 1), line.polygon, text.strip()))
                 continue
-            texts = text.split(CELL_SEPARATOR)  # a table row: each cell is a training line of its own
+            texts = text.split(CELL_MARK)  # a table row, its cells marked: each cell a training line of its own
             if len(texts) != len(line.cells):
                 raise HTTPException(400, 'line %d is a table row of %d cells: keep %r between their texts'
-                                    % (index, len(line.cells), CELL_SEPARATOR))
+                                    % (index, len(line.cells), CELL_MARK))
             rows += [('line_%04d_%d' % (index + 1, k), cell.polygon, t.strip())
                      for k, (cell, t) in enumerate(zip(line.cells, texts), 1) if t.strip()]
         name = '%s_%s_p%d' % (time.strftime('%Y%m%d-%H%M%S'), upload, number)

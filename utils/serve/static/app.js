@@ -11,6 +11,12 @@ function status(text, error) {
   $('status').className = error ? 'error' : '';
 }
 
+// a table row's cells with ' | ' between them, so that an edit keeps them apart (the export splits them)
+const CELL_MARK = ' | ';
+function marked(line) {
+  return line.cells ? line.cells.map((cell) => cell.text).join(CELL_MARK) : line.text;
+}
+
 function level(confidence) {
   return confidence >= 0.9 ? 'sure' : confidence >= 0.7 ? 'unsure' : 'doubt';
 }
@@ -31,7 +37,8 @@ async function read(form) {
     const body = await answer(await fetch('/api/read', {method: 'POST', body: form}));
     const record = body.pages[0];
     state = {upload: body.upload, name: body.name, page: body.page, pageCount: body.page_count, record: record,
-             texts: record.lines.map((line) => line.text)};
+             read: record.lines.map(marked)};
+    state.texts = state.read.slice();
     show(body.image);
     status(body.name + ' ' + body.page + '/' + body.page_count + ' 페이지: ' + record.lines.length +
            '줄. 줄을 누르면 크게 보고 고칠 수 있습니다.');
@@ -112,7 +119,7 @@ function edited() {
   state.texts[selected] = $('edit').value;
   const item = document.querySelector('#lines li[data-index="' + selected + '"]');
   item.textContent = state.texts[selected];
-  item.classList.toggle('changed', state.texts[selected] !== state.record.lines[selected].text);
+  item.classList.toggle('changed', state.texts[selected] !== state.read[selected]);
 }
 
 function download(blob, name) {
@@ -131,7 +138,7 @@ function baseName() {
 async function exportLines() {
   const onlyChanged = $('only-changed').checked;
   const lines = state.texts.map((text, index) => ({index: index, text: text}))
-    .filter((line) => line.text.trim() && (!onlyChanged || line.text !== state.record.lines[line.index].text));
+    .filter((line) => line.text.trim() && (!onlyChanged || line.text !== state.read[line.index]));
   if (!lines.length) {
     status('내보낼 줄이 없습니다' + (onlyChanged ? ' (고친 줄이 없음)' : ''), true);
     return;
@@ -150,7 +157,15 @@ async function exportLines() {
 
 function corrected() {
   const record = JSON.parse(JSON.stringify(state.record));
-  record.lines.forEach((line, i) => { line.text = state.texts[i]; });
+  record.lines.forEach((line, i) => {
+    const parts = state.texts[i].split(CELL_MARK);
+    if (line.cells && parts.length === line.cells.length) {
+      line.cells.forEach((cell, k) => { cell.text = parts[k].trim(); });
+      line.text = line.cells.map((cell) => cell.text).join(' ');
+    } else {
+      line.text = state.texts[i];
+    }
+  });
   return record;
 }
 
