@@ -264,3 +264,12 @@ def test_out_of_domain_lines_are_whole_wrapped_lines_split_by_half(tmp_path):
     assert source.draw(random.Random(1), 0)[0] in source.lines
     with pytest.raises(ValueError, match='debian-faq-ko'):
         ood_halves(str(tmp_path / 'missing.txt.gz'))
+
+
+def test_out_of_domain_pages_take_the_mostly_korean_paragraphs():
+    """utils.synth.heldout --ood --pages: a wrapped paragraph is one clause text; English ones are left out."""
+    from utils.synth.heldout import ood_paragraphs
+    lines = ['    데비안 패키지는 실제로 "설치"될 수 없으며,', '    바이너리 패키지를 만들어 설치합니다.', '',
+             '    The Package field gives the package name.', '', '', '    짧음', '', '    dpkg 와 apt 는 패키지 도구입니다.']
+    assert ood_paragraphs(lines, shortest=8) == ['데비안 패키지는 실제로 "설치"될 수 없으며, 바이너리 패키지를 만들어 설치합니다.',
+                                                 'dpkg 와 apt 는 패키지 도구입니다.']

@@ -18,7 +18,8 @@ Debian FAQ (Debian: debian-faq-ko, read where installed), as it is wrapped,
 split by source: the first half of the document for choosing decoding
 settings (dev), the second half for judging them (test); held-out fonts,
 and ``<out>/ood_seen``: the second half in the fonts training uses (where a
-language model has the least to add).
+language model has the least to add). With --pages: ``<out>/ood_plain``, plain
+one-column pages whose clauses are the second half's Korean paragraphs.
 
 Pages (--pages): folders of page images, each with a page_NNNN.json of its
 ground-truth lines (text, polygon in the image's pixels), for
@@ -45,7 +46,7 @@ from utils.synth.text import HELDOUT_CORPUS, read_corpus
 # name: (fewest, most non-space characters, share drawn typeset, share drawn with justified gaps)
 SETS = {'short': (4, 9, 0.0, 0.0), 'long': (14, 26, 0.0, 0.0), 'typeset': (10, 26, 1.0, 0.5)}
 SEEDS = {'short': 9001, 'long': 9002, 'typeset': 9003}
-PAGE_SEEDS = {'plain': 9200, 'lo': 9300, 'photo': 9400, 'lists': 9500}
+PAGE_SEEDS = {'plain': 9200, 'lo': 9300, 'photo': 9400, 'lists': 9500, 'ood': 9600}
 DISTORTIONS = {'blur': 0.5, 'noise': 0.5}
 
 
@@ -105,6 +106,27 @@ def ood_halves(path=DEBIAN_FAQ_KO):
     with gzip.open(path, 'rt', encoding='utf-8') as f:
         lines = f.read().splitlines()
     return lines[:len(lines) // 2], lines[len(lines) // 2:]
+
+
+def ood_paragraphs(lines, shortest=20):
+    """The paragraphs of a wrapped document (blank-line separated) that are mostly Korean: at least ``shortest``
+    non-space characters, half of them Hangul syllables."""
+    paragraphs, current = [], []
+    for line in lines + ['']:
+        if line.strip():
+            current.append(line.strip())
+        elif current:
+            paragraphs.append(' '.join(current))
+            current = []
+    return [p for p in paragraphs if nonspace(p) >= shortest and 2 * sum('가' <= c <= '힣' for c in p) >= nonspace(p)]
+
+
+def build_ood_pages(out, pages=8):
+    """``ood_plain`` in ``out``: plain one-column pages whose clauses are the out-of-domain document's second half
+    (the test half), in held-out fonts; returns the page count."""
+    from utils.synth.page import write_pages
+    return len(write_pages(os.path.join(out, 'ood_plain'), pages, PAGE_SEEDS['ood'], heldout=True, columns=1,
+                           max_angle=0.5, table=False, paragraphs=ood_paragraphs(ood_halves()[1])))
 
 
 def build_ood(out, count, workers=2):
@@ -228,13 +250,17 @@ def parse_args(argv=None):
     p.add_argument('--photos', action='store_true', help='only add the photo sets to the page sets in --out')
     p.add_argument('--lists', action='store_true', help='only add the list documents (lo_list) to the page sets in '
                    '--out')
-    p.add_argument('--ood', action='store_true', help='write the out-of-domain line sets (ood_dev, ood_test) instead')
+    p.add_argument('--ood', action='store_true', help='write the out-of-domain line sets (ood_dev, ood_test) instead; '
+                   'with --pages, the out-of-domain page set (ood_plain)')
     p.add_argument('--workers', type=int, default=2, help='processes rendering lines')
     return p.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.ood and args.pages:
+        print('ood_plain: %d pages, %s' % (build_ood_pages(args.out), os.path.join(args.out, 'ood_plain')))
+        return 0
     if args.ood:
         for name, stats in build_ood(args.out, args.count, args.workers).items():
             print('%s: %d lines, %s' % (name, stats['total'], stats['json']))

@@ -201,14 +201,16 @@ def render_page(seed, fonts, paragraphs, columns=None, max_angle=3.0, angle=None
     return page, lines, dict(font=os.path.basename(w.font_path), size=size, columns=columns, angle=round(angle, 2))
 
 
-def write_pages(out, count, seed, heldout=False, columns=None, max_angle=3.0, ext='.png', table=True):
+def write_pages(out, count, seed, heldout=False, columns=None, max_angle=3.0, ext='.png', table=True,
+                paragraphs=None):
     """Render ``count`` pages into ``out``: page_NNNN.png (or ``ext``: .jpg) + page_NNNN.json; returns the
-    image paths. ``table``: one-column pages end with a ruled table."""
+    image paths. ``table``: one-column pages end with a ruled table; ``paragraphs``: the clauses' text (default:
+    the held-out or the training corpus)."""
     fonts = find_fonts(heldout=heldout)
     if not fonts:
         raise ValueError('no fonts found for %s pages (install the Debian fonts, README)' % (
             'held-out' if heldout else 'training'))
-    paragraphs = read_corpus(HELDOUT_CORPUS if heldout else TRAINING_CORPUS)
+    paragraphs = paragraphs or read_corpus(HELDOUT_CORPUS if heldout else TRAINING_CORPUS)
     os.makedirs(out, exist_ok=True)
     paths = []
     for k in range(count):
