@@ -1,7 +1,8 @@
 """Pages in photographs: find the page on its background and undo the
-perspective (find_page, unwarp), and even out light and shadow (flatten_light),
-before crnn_page finds the lines. A flat scan, whose page fills the image,
-has no page outline to find and passes unchanged.
+perspective (find_page, unwarp), even out light and shadow (flatten_light),
+and straighten lines bowed by a curled page (line_field, straighten), before
+crnn_page finds the lines. A flat scan, whose page fills the image, has no page
+outline to find and no bowed lines, and passes unchanged.
 """
 
 import cv2
@@ -11,6 +12,9 @@ FIND_SIZE = 800  # the long side the page outline is looked for at (pixels)
 MIN_PAGE_AREA, MAX_PAGE_AREA = 0.2, 0.97  # share of the image a found page covers; more: a scan, nothing to warp
 PAGE_CONTRAST = 25  # the page is at least this much brighter than what surrounds it (gray levels)
 UNEVEN_LIGHT = 0.12  # paper brightness that varies more than this share across the page is flattened
+STRIPS, BANDS = 24, 4  # a bowed line's height is followed in this many vertical strips, in this many page bands
+MAX_STEP = 0.25  # the most a line rises or falls from one strip to the next, as a share of the strip's width
+MIN_BOW = 4.0  # lines that bow less than this (pixels, beyond a straight slope) are left as they are
 
 
 def order_corners(points):
@@ -116,3 +120,74 @@ def map_polygon(polygon, matrix):
     """A polygon's points moved by a 3x3 homography (from the flat page to the photo)."""
     points = cv2.perspectiveTransform(np.float32(polygon).reshape(-1, 1, 2), matrix).reshape(-1, 2)
     return [[round(float(x), 1), round(float(y), 1)] for x, y in points]
+
+
+def _strip_offsets(ink, rows, edges, max_lag):
+    """The height of the lines in each strip (columns ``edges``) of ``rows`` relative to the inkiest middle
+    strip, followed strip to strip by the shift that best aligns their row profiles; and each strip's ink."""
+    profiles = [cv2.GaussianBlur(ink[rows, a:b].sum(1, dtype=np.float32).reshape(-1, 1), (1, 0), 2).ravel()
+                for a, b in zip(edges[:-1], edges[1:])]
+    weights = np.array([p.sum() for p in profiles])
+    shifts = np.zeros(len(profiles))
+    for i in range(1, len(profiles)):
+        a, b = profiles[i - 1], profiles[i]
+        if min(weights[i - 1], weights[i]) < 0.2 * weights.max():
+            continue  # a margin or gutter: nothing to follow across
+        scores = [float(np.dot(a[max(0, -s):len(a) - max(0, s)], b[max(0, s):len(b) - max(0, -s)]))
+                  for s in range(-max_lag, max_lag + 1)]
+        k = int(np.argmax(scores))
+        if 0 < k < len(scores) - 1:  # the peak between pixels: the parabola through it and its neighbours
+            left, peak, right = scores[k - 1:k + 2]
+            k += 0.5 * (left - right) / min(left - 2 * peak + right, -1e-9)
+        shifts[i] = k - max_lag
+    offsets = np.cumsum(shifts)
+    middle = len(profiles) // 4 + int(np.argmax(weights[len(profiles) // 4: 3 * len(profiles) // 4]))
+    return offsets - offsets[middle], weights
+
+
+def line_field(gray):
+    """Where the page's lines bow (a curled page, a fold): the vertical displacement (h, w) of its lines from
+    straight rows (a line's point at (x, y) lies at (x, y + field[y, x])), followed in STRIPS strips within
+    BANDS bands of the page and fitted by a parabola in each band; None unless at least two bands bow by
+    MIN_BOW pixels or more, clearly (3x) beyond how far the strips stray from their parabola: a flat or merely
+    skewed page (which crnn_page deskews) passes as it is."""
+    h, w = gray.shape
+    ink = cv2.adaptiveThreshold(gray, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+    edges = np.linspace(0, w, STRIPS + 1).astype(int)
+    centers, max_lag = (edges[:-1] + edges[1:]) / 2.0, max(2, int(MAX_STEP * w / STRIPS))
+    xs, band_centers, curves, bowed = np.arange(w, dtype=np.float32), [], [], 0
+    for k in range(BANDS):
+        rows = slice(int(k * h / BANDS), int((k + 1) * h / BANDS))
+        offsets, weights = _strip_offsets(ink, rows, edges, max_lag)
+        used = weights >= 0.2 * weights.max() if weights.max() > 0 else np.zeros(len(weights), bool)
+        if used.sum() < 6:
+            continue
+        fit = np.polyfit(centers[used], offsets[used], 2, w=np.sqrt(weights[used]))
+        stray = float(np.sqrt(np.mean((offsets[used] - np.polyval(fit, centers[used])) ** 2)))
+        span = centers[used].max() - centers[used].min()
+        bow = abs(fit[0]) * span * span / 4  # the parabola's rise over its span beyond the straight slope
+        bowed += bow >= MIN_BOW and bow >= 3 * stray
+        band_centers.append((rows.start + rows.stop) / 2.0)
+        curves.append(np.polyval(fit, np.clip(xs, centers[used].min(), centers[used].max())))
+    if bowed < 2:
+        return None
+    curves = np.array(curves)
+    # the slope the bands share is the page's skew: left in, crnn_page's deskew turns text and rules alike
+    skew = np.median([np.polyfit(xs, curve, 1)[0] for curve in curves])
+    curves -= skew * (xs - w / 2)
+    weights_y = np.array([np.interp(np.arange(h), band_centers, np.eye(len(curves))[j]) for j in range(len(curves))])
+    return (weights_y.T @ curves).astype(np.float32)
+
+
+def straighten(gray, field):
+    """``gray`` with its bowed lines (line_field) made straight rows."""
+    h, w = gray.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    return cv2.remap(gray, xx, yy + field, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def unstraighten_polygon(polygon, field):
+    """A polygon of the straightened page in the pixels of the page before straightening."""
+    h, w = field.shape
+    return [[x, round(float(y + field[min(max(int(y), 0), h - 1), min(max(int(x), 0), w - 1)]), 1)]
+            for x, y in polygon]

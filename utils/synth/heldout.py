@@ -32,7 +32,8 @@ families): ``lo_pdf`` (the PDF pages rendered at 150 dpi as ``CRNN_predict.py
 degrees, uneven light, blur, noise, JPEG), and ``photo_mild`` and
 ``photo_strong``: the plain pages photographed on a desk (utils.synth.photo:
 perspective, uneven light and a shadow, defocus, noise, JPEG at phone sizes;
---photos adds them to existing page sets), and ``lo_list``: LibreOffice
+--photos adds them to existing page sets), ``photo_curl``: the plain pages
+curled (lines bowed, as near a book's spine) and photographed mildly, and ``lo_list``: LibreOffice
 documents of lists, labels with their figures at the right margin
 (utils.synth.listing, 150 dpi; --lists adds them).
 """
@@ -213,11 +214,12 @@ def build_lists(out, documents=6, dpi=150):
 
 
 def build_photos(out):
-    """photo_mild and photo_strong from the plain pages in ``out``; returns {set name: page count}."""
+    """photo_mild, photo_strong and photo_curl (curled pages, utils.synth.photo.bend, photographed at the mild
+    strength) from the plain pages in ``out``; returns {set name: page count}."""
     import cv2
     import numpy as np
     from crnn_photo import map_polygon
-    from utils.synth.photo import STRENGTHS, photograph
+    from utils.synth.photo import STRENGTHS, bend, photograph
     plain = os.path.join(out, 'plain')
     pages = sorted(f for f in os.listdir(plain) if f.endswith('.png')) if os.path.isdir(plain) else []
     if not pages:
@@ -237,6 +239,18 @@ def build_photos(out):
             corners = map_polygon([[0, 0], [w, 0], [w, h], [0, h]], matrix)
             write_page(os.path.join(folder, stem), '.jpg', jpeg, lines, dict(settings, photo=strength, corners=corners))
         counts['photo_' + strength] = len(pages)
+    folder, rng = os.path.join(out, 'photo_curl'), np.random.default_rng([PAGE_SEEDS['photo'], 9])
+    os.makedirs(folder, exist_ok=True)
+    for name in pages:  # curled, then photographed at the mild strength
+        stem = os.path.splitext(name)[0]
+        truth = json.load(open(os.path.join(plain, stem + '.json'), encoding='utf-8'))
+        page, displacement = bend(cv2.imread(os.path.join(plain, name), cv2.IMREAD_GRAYSCALE), rng)
+        jpeg, matrix = photograph(page, rng, 'mild')
+        lines = [dict(l, polygon=map_polygon([[x, y + float(displacement(x, y))] for x, y in l['polygon']], matrix))
+                 for l in truth['lines']]
+        settings = {k: v for k, v in truth.items() if k not in ('text', 'lines')}
+        write_page(os.path.join(folder, stem), '.jpg', jpeg, lines, dict(settings, photo='mild, curled'))
+    counts['photo_curl'] = len(pages)
     return counts
 
 

@@ -4,7 +4,8 @@ slightly out of focus, with sensor noise, saved as JPEG at a phone's size.
 
 ``photograph`` returns the photo and the 3x3 homography from page pixels to
 photo pixels, so that ground-truth line polygons move with it (held-out
-'photo' sets, utils/synth/heldout.py).
+'photo' sets, utils/synth/heldout.py); ``bend`` curls a page first (its lines
+bowed, as near a book's spine).
 """
 
 import cv2
@@ -15,6 +16,25 @@ STRENGTHS = {
     'mild': dict(corners=(0.02, 0.07), shadow=(0.15, 0.3), blur=(0.4, 0.9), quality=(75, 85), long_side=(2000, 2200)),
     'strong': dict(corners=(0.06, 0.12), shadow=(0.3, 0.5), blur=(0.8, 1.4), quality=(60, 75), long_side=(1800, 4000)),
 }
+
+
+CURL_DEPTH = (0.012, 0.03)  # a curled page's largest vertical displacement of a line, as a share of its height
+
+
+def bend(gray, rng, depth=CURL_DEPTH):
+    """(bent page, displacement): ``gray`` curled as a page near a book's spine or a fold, its lines bowed: a
+    point (x, y) of the page moves down by displacement(x, y) (up where negative), most at the sides, the top
+    half bowing the other way from the bottom half as a curled page seen from above does."""
+    h, w = gray.shape
+    amplitude = rng.uniform(*depth) * h * rng.choice([-1, 1])
+    sag, middle = rng.uniform(0.2, 0.5), rng.uniform(0.35, 0.65)
+
+    def displacement(x, y):
+        u = (np.asarray(x, np.float32) / w - middle) / max(middle, 1 - middle)
+        return amplitude * u * u * ((2 * np.asarray(y, np.float32) / h - 1) * (1 - sag) + sag)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    bent = cv2.remap(gray, xx, (yy - displacement(xx, yy)).astype(np.float32), cv2.INTER_LINEAR, borderValue=255)
+    return bent, displacement
 
 
 def desk(shape, rng):
