@@ -4,6 +4,7 @@
     python bench/bench_lm.py --dev DIR --grid 0.1:0.5,0.3:2,0.5:3 [--weights ...]   # how ALPHA, BETA were chosen
     python bench/bench_lm.py --gate-dev ~/crnn-ood/ood_dev --gates 0.5,0.7,0.9      # how utils.lm.GATE was chosen
     python bench/bench_lm.py --kiwi-dev ~/crnn-ood/ood_dev --kiwi-weights 0.2,0.4,0.7  # how utils.lm.KIWI_WEIGHT was
+    python bench/bench_lm.py --prune-dev ~/crnn-ood/ood_dev --prunes 1e-3,1e-2       # how utils.lm.NBEST_PRUNE was
 
 --sets (repeatable): every AI-Hub-format set folder under the folder (the
 held-out line sets of ``python -m utils.synth.heldout``, and its --ood sets:
@@ -12,7 +13,8 @@ of greedy decoding, of utils.lm's prefix beam search on every line, and of the
 `--lm ngram`: the beam search only on the lines the recognizer is unsure of
 (utils.lm.GATE), and of `--lm kiwi`: those lines' CTC n-best rescored by
 Kiwi; BENCHMARKS.md section 'lm'. --kiwi-dev: CER of each Kiwi weight of
---kiwi-weights on one set (the out-of-domain dev split), printed. --gate-dev: CER of each gate of
+--kiwi-weights on one set (the out-of-domain dev split), printed. --prune-dev: CER and milliseconds per
+unsure line (n-best search and Kiwi's scoring) of each n-best prune of --prunes, printed. --gate-dev: CER of each gate of
 --gates on one set (the out-of-domain dev split), printed. --dev: the tuning
 split, never a held-out set: the lines of an AI-Hub-format set (e.g.
 ``python -m utils.synth.doc --crops``, LibreOffice help
@@ -41,14 +43,15 @@ def softmax_outputs(model_pred, folder, json_name='korean_printed_sentence.json'
     return gtu.texts(), probs
 
 
-def kiwi_scores(gts, probs, charset, weights, gate):
-    """{weight: metrics} of greedy decoding with the lines under ``gate`` read by Kiwi's rescoring at each weight."""
+def kiwi_scores(gts, probs, charset, weights, gate, prune=None):
+    """{weight: metrics} of greedy decoding with the lines under ``gate`` read by Kiwi's rescoring at each weight
+    (the n-best searched with ``prune``, default utils.lm.NBEST_PRUNE)."""
     from crnn_utils import greedy_decode, recognition_metrics
-    from utils.lm import KiwiLM, ctc_nbest, unsure_lines
+    from utils.lm import NBEST_PRUNE, KiwiLM, ctc_nbest, unsure_lines
     kiwi = KiwiLM()
     greedy = [greedy_decode(p[None], charset)[0] for p in probs]
     unsure = [j for j, p in enumerate(probs) if len(unsure_lines(p[None], gate))]
-    nbest = {j: ctc_nbest(probs[j], charset) for j in unsure}
+    nbest = {j: ctc_nbest(probs[j], charset, prune=NBEST_PRUNE if prune is None else prune) for j in unsure}
     out = {}
     for w in weights:
         kiwi.weight = w
@@ -73,6 +76,32 @@ def scores(gts, probs, charset, lm, alpha=None, beta=None, gates=()):
         out[gate] = recognition_metrics(gts, [l if j in unsure else g for j, (g, l) in enumerate(zip(greedy, with_lm))])
         out[gate]['unsure'] = len(unsure)
     return out
+
+
+def prune_dev(folder, model_pred, charset, prunes):
+    """Prints CER and the median of three timings per unsure line (n-best search and Kiwi's scoring, Kiwi's
+    scores not cached between runs) of each n-best prune."""
+    import time
+    import numpy as np
+    from crnn_utils import greedy_decode, recognition_metrics
+    from utils.lm import GATE, KiwiLM, ctc_nbest, unsure_lines
+    gts, probs = softmax_outputs(model_pred, folder)
+    kiwi = KiwiLM()
+    kiwi.load()
+    texts = [greedy_decode(p[None], charset)[0] for p in probs]
+    unsure = [j for j, p in enumerate(probs) if len(unsure_lines(p[None], GATE))]
+    for prune in prunes:
+        times = []
+        for _ in range(3):
+            kiwi._scores.clear()
+            start = time.perf_counter()
+            read = {j: kiwi.best(ctc_nbest(probs[j], charset, prune=prune)) for j in unsure}
+            times.append(time.perf_counter() - start)
+        m = recognition_metrics(gts, [read.get(j, t) for j, t in enumerate(texts)])
+        print('prune %g: CER %.4f acc %.3f, %.2f ms per unsure line (%d of %d lines)' % (
+            prune, m['cer'], m['acc'], 1000 * float(np.median(times)) / max(1, len(unsure)), len(unsure), len(gts)),
+            flush=True)
+    return 0
 
 
 def dev_split(args, model_pred, charset):
@@ -101,6 +130,8 @@ def main(argv=None):
     p.add_argument('--gates', default='0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.95', help='with --gate-dev: gates to try')
     p.add_argument('--kiwi-dev', help='a line set to choose utils.lm.KIWI_WEIGHT on (the out-of-domain dev split)')
     p.add_argument('--kiwi-weights', default='0.1,0.2,0.4,0.7,1.0,1.5', help='with --kiwi-dev: weights to try')
+    p.add_argument('--prune-dev', help='a line set to choose utils.lm.NBEST_PRUNE on (the out-of-domain dev split)')
+    p.add_argument('--prunes', default='1e-4,1e-3,3e-3,1e-2,3e-2', help='with --prune-dev: prunes to try')
     p.add_argument('--dev', help='tuning: an AI-Hub-format set of LibreOffice help lines')
     p.add_argument('--json', default='korean_printed_sentence.json', help='with --dev: its annotation file')
     p.add_argument('--image-dir', default='printed', help='with --dev: its image folder')
@@ -108,8 +139,8 @@ def main(argv=None):
     add_model_args(p)
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)
-    if not args.sets and not args.dev and not args.gate_dev and not args.kiwi_dev:
-        p.error('give --sets, --dev, --gate-dev or --kiwi-dev')
+    if not (args.sets or args.dev or args.gate_dev or args.kiwi_dev or args.prune_dev):
+        p.error('give --sets, --dev, --gate-dev, --kiwi-dev or --prune-dev')
     model_pred, charset, _, model_name = load_model(args)
     if args.dev:
         return dev_split(args, model_pred, charset)
@@ -122,6 +153,8 @@ def main(argv=None):
             print('kiwi weight %.2f: CER %.4f acc %.3f (Kiwi on %d of %d lines)' % (
                 w, s[w]['cer'], s[w]['acc'], s[w]['unsure'], len(gts)), flush=True)
         return 0
+    if args.prune_dev:
+        return prune_dev(args.prune_dev, model_pred, charset, [float(v) for v in args.prunes.split(',')])
     lm = load_lm()
     if args.gate_dev:
         gates = [float(g) for g in args.gates.split(',')]

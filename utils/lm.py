@@ -36,6 +36,7 @@ ORDER, ALPHA, BETA, BEAM = 3, 0.3, 2.0, 8
 GATE = 0.6
 # Weight of Kiwi's sentence score beside the CTC log probability, chosen on ood_dev (0.2-1.0; bench_lm --kiwi-dev).
 KIWI_WEIGHT = 0.4
+NBEST_PRUNE = 1e-3  # classes under this probability at a frame are not tried in a line's n-best (bench_lm --prune-dev)
 
 
 class CharLM:
@@ -288,5 +289,5 @@ def lm_decode(probs, charset, lm, beam_width=BEAM):
     """Each line of a batch (B, T, C) decoded with the language model ``lm`` (see language_model)."""
     lm = language_model(lm)
     if hasattr(lm, 'best'):  # rescores whole readings: each line's CTC n-best
-        return [lm.best(ctc_nbest(p, charset, beam_width)) for p in probs]
+        return [lm.best(ctc_nbest(p, charset, beam_width, NBEST_PRUNE)) for p in probs]
     return lm_beam_decode(probs, charset, lm, beam_width)
