@@ -443,3 +443,25 @@ def test_a_list_document_laid_out_by_libreoffice_reads_each_label_with_its_figur
     assert recall >= 0.95 and precision >= 0.9, (recall, precision)
     order = order_of_matches(polygons, true_lines)
     assert order == sorted(order)
+
+
+@needs_libreoffice
+@needs_fonts
+def test_two_justified_columns_laid_out_by_libreoffice_read_column_by_column(tmp_path):
+    """A held-out contract set in two justified columns by LibreOffice: its text layer taken column by column
+    (utils.synth.doc.column_order) matches the document, and the page's lines are found one to one, a justified
+    line's wide word gaps never parting it, the left column read before the right."""
+    from utils.page_files import read_page
+    from utils.synth.doc import load_truth, page_lines, write_documents
+    [pdf] = write_documents(str(tmp_path), 1, seed=9701, heldout=True, columns=2, clauses_per_doc=(6, 8))
+    page = load_truth(pdf)['pages'][0]
+    true_lines = page_lines([(line['text'], line['box']) for line in page['lines']], 150)
+    middle = 150 / 72 * page['width'] / 2
+    sides = [np.mean(np.asarray(t['polygon'])[:, 0]) > middle for t in true_lines]
+    assert sides == sorted(sides) and 0 < sum(sides) < len(sides)  # the truth: the left column, then the right
+    lines, _ = find_lines(next(iter(read_page(pdf, dpi=150))))
+    polygons = [line.polygon for line in lines]
+    recall, precision = match_lines(polygons, [t['polygon'] for t in true_lines])
+    assert recall >= 0.95 and precision >= 0.95, (recall, precision)
+    order = order_of_matches(polygons, true_lines)
+    assert order == sorted(order)

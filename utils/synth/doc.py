@@ -36,7 +36,6 @@ TRAINING_FAMILIES = ('NanumMyeongjo', 'NanumGothic', 'Noto Serif CJK KR', 'Noto 
                      'Lexi Gulim', 'NanumBarunGothic')
 TITLES = ('용역 계약서', '물품 공급 계약서', '업무 위탁 계약서', '비밀유지 계약서', '임대차 계약서', '공사 도급 계약서')
 SOFFICE_TIMEOUT = 180
-COLUMN_GAP_PT = 0.8 * 28.35  # under the 1 cm between two columns: a wider gap on a row parts the columns
 DATASET_JSON = 'korean_printed_sentence.json'
 
 NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
@@ -150,9 +149,36 @@ def pdf_lines(pdf):
     return pages
 
 
-def merge_rows(pages, max_gap):
+def column_order(pages, columns):
+    """Each page's lines in reading order for ``columns`` equal columns: column by column, top to bottom, the
+    pieces of a row within a column joined left to right however wide a justified line's word gaps (pdftotext
+    may take a row across both columns before the next, and cuts a justified line at its widest gaps)."""
+    out = []
+    for w, h, lines in pages:
+        def column(box):
+            return min(columns - 1, int((box[0] + box[2]) / 2 / w * columns))
+        rows = []  # [(column, the row's pieces)], top to bottom within each column
+        for text, box in sorted(lines, key=lambda tb: (column(tb[1]), tb[1][1])):
+            c, middle = column(box), (box[1] + box[3]) / 2
+            last = rows[-1][1][-1][1] if rows and rows[-1][0] == c else None
+            if last is not None and abs(middle - (last[1] + last[3]) / 2) < 0.5 * (last[3] - last[1]):
+                rows[-1][1].append((text, box))
+            else:
+                rows.append((c, [(text, box)]))
+        joined = []
+        for _, row in rows:
+            row.sort(key=lambda tb: tb[1][0])
+            boxes = np.array([box for _, box in row])
+            joined.append((' '.join(text for text, _ in row), (boxes[:, 0].min(), boxes[:, 1].min(),
+                                                                 boxes[:, 2].max(), boxes[:, 3].max())))
+        out.append((w, h, joined))
+    return out
+
+
+def merge_rows(pages):
     """Pieces of one printed line joined: pdftotext cuts a justified line where its word gaps are wide into
-    several 'lines' of one row; consecutive pieces on one row, less than ``max_gap`` points apart, become one."""
+    several 'lines' of one row; consecutive pieces on one row, each to the right of the last, become one (a
+    one-column page: column_order does this for several)."""
     out = []
     for w, h, lines in pages:
         merged = []
@@ -160,7 +186,7 @@ def merge_rows(pages, max_gap):
             if merged:
                 last_text, last = merged[-1]
                 same_row = abs((box[1] + box[3]) - (last[1] + last[3])) / 2 < 0.5 * (last[3] - last[1])
-                if same_row and 0 <= box[0] - last[2] < max_gap:
+                if same_row and box[0] >= last[2]:
                     merged[-1] = (last_text + ' ' + text, (last[0], min(last[1], box[1]), box[2],
                                                             max(last[3], box[3])))
                     continue
@@ -269,7 +295,8 @@ def write_documents(out, count, seed, heldout=False, columns=1, clauses_per_doc=
         for stem, pdf in zip(docs, convert([s + '.fodt' for s in docs], out)):
             settings, doc = docs[stem]
             try:
-                pages = merge_rows(check_lines(doc, pdf_lines(pdf), pdf), COLUMN_GAP_PT if columns > 1 else 1e9)
+                pages = (check_lines(doc, column_order(pdf_lines(pdf), columns), pdf) if columns > 1
+                         else merge_rows(check_lines(doc, pdf_lines(pdf), pdf)))
             except ValueError as e:
                 if skipped is None:
                     raise

@@ -33,9 +33,10 @@ degrees, uneven light, blur, noise, JPEG), and ``photo_mild`` and
 ``photo_strong``: the plain pages photographed on a desk (utils.synth.photo:
 perspective, uneven light and a shadow, defocus, noise, JPEG at phone sizes;
 --photos adds them to existing page sets), ``photo_curl``: the plain pages
-curled (lines bowed, as near a book's spine) and photographed mildly, and ``lo_list``: LibreOffice
-documents of lists, labels with their figures at the right margin
-(utils.synth.listing, 150 dpi; --lists adds them).
+curled (lines bowed, as near a book's spine) and photographed mildly, and the
+layout sets of LAYOUTS (--lists adds them): ``lo_list``, LibreOffice documents
+of lists, labels with their figures at the right margin (utils.synth.listing),
+and ``lo_columns``, contracts set in two justified columns, at 150 dpi.
 """
 import argparse
 import json
@@ -47,7 +48,10 @@ from utils.synth.text import HELDOUT_CORPUS, read_corpus
 # name: (fewest, most non-space characters, share drawn typeset, share drawn with justified gaps)
 SETS = {'short': (4, 9, 0.0, 0.0), 'long': (14, 26, 0.0, 0.0), 'typeset': (10, 26, 1.0, 0.5)}
 SEEDS = {'short': 9001, 'long': 9002, 'typeset': 9003}
-PAGE_SEEDS = {'plain': 9200, 'lo': 9300, 'photo': 9400, 'lists': 9500, 'ood': 9600}
+PAGE_SEEDS = {'plain': 9200, 'lo': 9300, 'photo': 9400, 'lists': 9500, 'ood': 9600, 'columns': 9700}
+# page sets of layouts the reading order must get right: utils.synth.doc.write_documents arguments
+LAYOUTS = {'lo_list': dict(kind='lists', columns=1, seed=PAGE_SEEDS['lists']),
+           'lo_columns': dict(kind='clauses', columns=2, seed=PAGE_SEEDS['columns'])}
 DISTORTIONS = {'blur': 0.5, 'noise': 0.5}
 
 
@@ -192,25 +196,31 @@ def build_pages(out, plain_pages=8, documents=6):
                     write_page(stem, '.jpg', jpeg, page_lines(lines, dpi, matrix), dict(settings, angle=round(angle, 2)))
         counts[name] = k
     counts.update(build_photos(out))
-    counts['lo_list'] = build_lists(out, documents)
+    counts.update(build_lists(out, documents))
     return counts
 
 
 def build_lists(out, documents=6, dpi=150):
-    """``lo_list``: LibreOffice documents of lists (labels with a figure at the right margin) at ``dpi``."""
+    """The LAYOUTS sets in ``out``, ``documents`` LibreOffice documents each at ``dpi``; returns {set: pages}.
+    A document whose PDF text layer does not match it is left out and counted."""
     from utils.page_files import read_page
     from utils.synth.doc import load_truth, page_lines, write_documents
-    folder = os.path.join(out, 'lo_list')
-    pdfs, k = write_documents(os.path.join(folder, 'pdf'), documents, PAGE_SEEDS['lists'], heldout=True,
-                              kind='lists'), 0
-    for pdf in pdfs:
-        truth = load_truth(pdf)
-        for gray, page in zip(read_page(pdf, dpi=dpi), truth['pages']):
-            k += 1
-            write_page(os.path.join(folder, 'page_%04d' % k), '.png', gray,
-                       page_lines([(l['text'], l['box']) for l in page['lines']], dpi),
-                       dict(font=truth['family'], size=truth['size'], dpi=dpi, source=os.path.basename(pdf)))
-    return k
+    counts = {}
+    for name, layout in LAYOUTS.items():
+        folder, skipped, k = os.path.join(out, name), [], 0
+        for pdf in write_documents(os.path.join(folder, 'pdf'), documents, layout['seed'], heldout=True,
+                                   columns=layout['columns'], kind=layout['kind'], skipped=skipped):
+            truth = load_truth(pdf)
+            for gray, page in zip(read_page(pdf, dpi=dpi), truth['pages']):
+                k += 1
+                write_page(os.path.join(folder, 'page_%04d' % k), '.png', gray,
+                           page_lines([(l['text'], l['box']) for l in page['lines']], dpi),
+                           dict(font=truth['family'], size=truth['size'], dpi=dpi, source=os.path.basename(pdf)))
+        if skipped:
+            print('%s: %d of %d documents left out, their text layer unlike the document: %s'
+                  % (name, len(skipped), documents, '; '.join(skipped)))
+        counts[name] = k
+    return counts
 
 
 def build_photos(out):
@@ -262,8 +272,8 @@ def parse_args(argv=None):
     p.add_argument('--count', type=int, default=150, help='lines per set')
     p.add_argument('--pages', action='store_true', help='write the page sets instead of the line sets')
     p.add_argument('--photos', action='store_true', help='only add the photo sets to the page sets in --out')
-    p.add_argument('--lists', action='store_true', help='only add the list documents (lo_list) to the page sets in '
-                   '--out')
+    p.add_argument('--lists', action='store_true', help='only add the layout sets (lo_list, lo_columns) to the page '
+                   'sets in --out')
     p.add_argument('--ood', action='store_true', help='write the out-of-domain line sets (ood_dev, ood_test) instead; '
                    'with --pages, the out-of-domain page set (ood_plain)')
     p.add_argument('--workers', type=int, default=2, help='processes rendering lines')
@@ -279,11 +289,9 @@ def main(argv=None):
         for name, stats in build_ood(args.out, args.count, args.workers).items():
             print('%s: %d lines, %s' % (name, stats['total'], stats['json']))
         return 0
-    if args.lists:
-        print('lo_list: %d pages, %s' % (build_lists(args.out), os.path.join(args.out, 'lo_list')))
-        return 0
-    if args.pages or args.photos:
-        for name, n in (build_photos if args.photos else build_pages)(args.out).items():
+    if args.pages or args.photos or args.lists:
+        build = build_photos if args.photos else build_lists if args.lists else build_pages
+        for name, n in build(args.out).items():
             print('%s: %d pages, %s' % (name, n, os.path.join(args.out, name)))
         return 0
     for name in SETS:
