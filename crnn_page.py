@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from crnn_layout import find_rules, xy_cut
+from crnn_utils import drop_leaders
 from crnn_photo import (find_page, flatten_light, line_field, map_polygon, straighten, unstraighten_polygon,
                         unwarp)
 
@@ -205,9 +206,10 @@ def match_lines(found, truth, threshold=0.5):
 def read_upright(gray, recognize, max_skew=MAX_SKEW):
     """(lines with text and confidence, skew in degrees) of a page whose text
     runs left to right: find_lines, each line cropped from the deskewed page,
-    then ``recognize(images) -> (texts, confidences)``. Lines read as empty
-    (specks, stray marks) are left out. Lines bowed by a curled page are
-    straightened first (crnn_photo.line_field); polygons stay in ``gray``'s pixels."""
+    then ``recognize(images) -> (texts, confidences)``, leader dots made one
+    space (crnn_utils.drop_leaders). Lines read as empty (specks, stray marks)
+    are left out. Lines bowed by a curled page are straightened first
+    (crnn_photo.line_field); polygons stay in ``gray``'s pixels."""
     field = line_field(gray)
     if field is not None:
         gray = straighten(gray, field)
@@ -217,7 +219,7 @@ def read_upright(gray, recognize, max_skew=MAX_SKEW):
     upright = deskew(gray, angle)
     texts, confidences = recognize([crop_line(upright, line) for line in lines])
     for line, text, confidence in zip(lines, texts, confidences):
-        line.text, line.confidence = text.strip(), round(float(confidence), 4)
+        line.text, line.confidence = drop_leaders(text), round(float(confidence), 4)
         if field is not None:
             line.polygon = unstraighten_polygon(line.polygon, field)
     return join_table_rows([line for line in lines if line.text]), angle

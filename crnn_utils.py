@@ -67,6 +67,15 @@ def normalize_text(text):
     return text.translate(EQUIVALENTS)
 
 
+LEADERS = re.compile(r'\s*(?:[.·…‥․ㆍ⋅‧∙･•]\s?){4,}\s*')
+
+
+def drop_leaders(text):
+    """``text`` with each run of leader dots (a table of contents' '제1조 ······ 3') made one space: how many
+    dots a leader prints says nothing, the label and its figure do."""
+    return LEADERS.sub(' ', text).strip()
+
+
 def general_charset(symbols=True):
     """The shipped model's charset: all KS X 1001 syllables, digits, Latin
     letters, space, document punctuation and DOCUMENT_SYMBOLS, blank last

@@ -32,15 +32,16 @@ from collections import defaultdict
 
 from harness import add_model_args, load_model, tesseract_env, write_section
 from crnn_page import match_lines, polygon_iou
-from crnn_utils import edit_distance, normalize_text
+from crnn_utils import drop_leaders, edit_distance, normalize_text
 from utils.lm import DEFAULT_DECODING
 
 PAGE_IMAGES = ('.png', '.jpg')
 
 
 def clean(lines):
-    """Lines as compared: normalized characters, single spaces, no blank lines."""
-    return [' '.join(normalize_text(line).split()) for line in lines if line.strip()]
+    """Lines as compared: normalized characters, leader dots and runs of spaces one space, no blank lines
+    (Tesseract's lines too, so that no reader loses for the dots of a leader)."""
+    return [' '.join(drop_leaders(normalize_text(line)).split()) for line in lines if line.strip()]
 
 
 def tesseract_page(path, psm, workdir):

@@ -465,3 +465,24 @@ def test_two_justified_columns_laid_out_by_libreoffice_read_column_by_column(tmp
     assert recall >= 0.95 and precision >= 0.95, (recall, precision)
     order = order_of_matches(polygons, true_lines)
     assert order == sorted(order)
+
+
+@needs_libreoffice
+@needs_fonts
+def test_a_table_of_contents_with_dot_leaders_reads_each_label_with_its_figure(tmp_path):
+    """A held-out list document whose figures sit at a dotted leader (a table of contents): the PDF's text
+    layer has the dots, the truth and the reader make each leader one space, so a row reads 'label figure'."""
+    from crnn_reader import Reader
+    from crnn_utils import drop_leaders
+    from utils.synth.doc import load_truth, page_lines, write_documents
+    [pdf] = write_documents(str(tmp_path), 1, seed=9501, heldout=True, kind='lists', first=2)
+    truth = load_truth(pdf)
+    assert truth['leaders'] and drop_leaders('제1조 (목적) ........ 3') == '제1조 (목적) 3'
+    page = truth['pages'][0]
+    true_lines = page_lines([(line['text'], line['box']) for line in page['lines']], 150)
+    read = Reader(lm=None).read_page(pdf)
+    recall, precision = match_lines([line.polygon for line in read.lines], [t['polygon'] for t in true_lines])
+    assert recall >= 0.95 and precision >= 0.9, (recall, precision)
+    text = '\n'.join(t['text'] for t in true_lines)
+    cer = edit_distance(text, read.text) / len(text)
+    assert '.....' not in read.text and cer <= bound('libreoffice_leaders'), cer

@@ -26,6 +26,7 @@ import tempfile
 
 import numpy as np
 
+from crnn_utils import drop_leaders
 from utils.synth.listing import listing
 from utils.synth.text import (ARTICLE_TITLES, HELDOUT_CORPUS, MANUAL_CORPUS, TRAINING_CORPUS, marks_snippet,
                               read_corpus)
@@ -60,12 +61,13 @@ def text_props(family, size):
             'style:country-asian="KR"/>'.format(s=size))
 
 
-def fodt(paragraphs, family, size, align='justify', columns=1, leading=1.5):
+def fodt(paragraphs, family, size, align='justify', columns=1, leading=1.5, leaders=False):
     """A flat ODF text document: ``paragraphs`` are (style, text), style one of
-    'title', 'heading', 'body'; A4, 2.5 cm margins."""
+    'title', 'heading', 'body', 'list' (a label, a tab and its figure at the
+    right margin, with dot ``leaders`` between); A4, 2.5 cm margins."""
     styles = []
-    tab = '<style:tab-stops><style:tab-stop style:position="%.1fcm" style:type="right"/></style:tab-stops>' % (
-        (16.0 - (columns - 1)) / columns)  # 'list': a tab to the right margin, for a figure after its label
+    tab = '<style:tab-stops><style:tab-stop style:position="%.1fcm" style:type="right"%s/></style:tab-stops>' % (
+        (16.0 - (columns - 1)) / columns, ' style:leader-style="dotted" style:leader-text="."' if leaders else '')
     for name, scale, par_align, bold in (('title', 1.6, 'center', True), ('heading', 1.0, 'start', True),
                                          ('body', 1.0, align, False), ('list', 1.0, 'start', False)):
         styles.append('<style:style style:name="%s" style:family="paragraph"><style:paragraph-properties '
@@ -142,7 +144,7 @@ def pdf_lines(pdf):
     for w, h, body in PAGE_RE.findall(out):
         lines = []
         for x0, y0, x1, y1, inner in LINE_RE.findall(body):
-            text = ' '.join(html.unescape(t) for t in WORD_RE.findall(inner))
+            text = drop_leaders(' '.join(html.unescape(t) for t in WORD_RE.findall(inner)))
             if text.strip():
                 lines.append((text, (float(x0), float(y0), float(x1), float(y1))))
         pages.append((float(w), float(h), lines))
@@ -270,7 +272,8 @@ def write_documents(out, count, seed, heldout=False, columns=1, clauses_per_doc=
     """``count`` documents in ``out``: doc_NNNN.fodt, .pdf and .json (settings
     and each page's ground-truth lines in points), numbered from ``first``;
     ``batch`` documents per soffice call; ``kind`` 'clauses' (a contract) or
-    'lists' (utils.synth.listing). Returns the PDF paths. A PDF whose
+    'lists' (utils.synth.listing; every second one with dot leaders, their
+    dots dropped from the truth as the reader drops them). Returns the PDF paths. A PDF whose
     text layer does not match its document raises ValueError, or, given a
     list ``skipped``, is left out and its error appended there."""
     families = families or (HELDOUT_FAMILIES if heldout else TRAINING_FAMILIES)
@@ -284,13 +287,13 @@ def write_documents(out, count, seed, heldout=False, columns=1, clauses_per_doc=
         docs = {}
         for k in range(first + start, first + min(count, start + batch)):
             rng = random.Random(seed * 100_003 + k - 1)
-            settings = dict(document_settings(rng, families), columns=columns)
+            settings = dict(document_settings(rng, families), columns=columns, leaders=kind == 'lists' and k % 2 == 0)
             doc = (clauses(rng, paragraphs, rng.randint(*clauses_per_doc), marks=marks) if kind == 'clauses'
                    else listing(rng, paragraphs))
             stem = os.path.join(out, 'doc_%04d' % k)
             with open(stem + '.fodt', 'w', encoding='utf-8') as f:
                 f.write(fodt(doc, settings['family'], settings['size'], settings['align'], columns,
-                             settings['leading']))
+                             settings['leading'], settings['leaders']))
             docs[stem] = (settings, doc)
         for stem, pdf in zip(docs, convert([s + '.fodt' for s in docs], out)):
             settings, doc = docs[stem]

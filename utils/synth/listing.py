@@ -12,7 +12,7 @@ def label(rng, paragraphs, words=(2, 5)):
     paragraph = paragraphs[rng.randrange(len(paragraphs))].split()
     n = rng.randint(*words)
     start = rng.randrange(max(1, len(paragraph) - n))
-    return ' '.join(paragraph[start:start + n]) or '항목'
+    return ' '.join(paragraph[start:start + n]).rstrip('.') or '항목'  # a leader's dots would take a final '.'
 
 
 def figure(rng, kind, n):
