@@ -8,7 +8,8 @@ sample line) with --engine onnx and --engine keras; one page (the first of
 --pages) with the default engine and with ``tesseract PAGE - -l kor --psm 6``;
 and all pages of --pages in one call against Tesseract on the same pages in 2
 parallel single-thread processes (its fastest on 2 cores), each with the
-float graph and with --precision int8. Then, in this process, a page's time
+float graph and with --precision int8; and the same pages read by the light
+recognizer (--light: the committed candidate by default). Then, in this process, a page's time
 split into line finding and recognition (float and int8) beside the
 recognizer's multiply-adds and the machine's float32 matrix-multiply rate.
 Medians of --repeats; BENCHMARKS.md section 'engine'. The ONNX graphs are
@@ -38,6 +39,10 @@ def seconds(cmd, env=None):
 
 def predict(*args):
     return [sys.executable, os.path.join(ROOT, 'CRNN_predict.py')] + list(args)
+
+
+LIGHT = [os.path.join(ROOT, 'CRNN_weights_korean_v9light_candidate.h5'),
+         os.path.join(ROOT, 'CRNN_charset_korean_v9light_candidate.json')]
 
 
 def tesseract(path):
@@ -119,14 +124,18 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--pages', required=True, help='folder of page images (e.g. the plain held-out set)')
     p.add_argument('--repeats', type=int, default=3, help='runs of each measurement (median)')
+    p.add_argument('--light', nargs=2, metavar=('WEIGHTS', 'CHARSET'), default=LIGHT,
+                   help='the light recognizer timed beside the shipped one (default: the committed candidate)')
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)
     pages = sorted(os.path.join(args.pages, f) for f in os.listdir(args.pages) if f.endswith(('.png', '.jpg')))
+    light = ['--weights', args.light[0], '--charset', args.light[1]]
     for precision in ('auto', 'int8'):  # builds the ONNX graphs once
         subprocess.run(predict('--precision', precision, LINE), cwd=ROOT, capture_output=True, check=True)
+        subprocess.run(predict('--precision', precision, *light, LINE), cwd=ROOT, capture_output=True, check=True)
     env = tesseract_env()
     times = {k: [] for k in ('line_onnx', 'line_keras', 'page_ours', 'page_int8', 'page_tess', 'all_ours',
-                             'all_int8', 'all_tess', 'all_greedy', 'all_ngram')}
+                             'all_int8', 'all_tess', 'all_greedy', 'all_ngram', 'light', 'light_int8', 'light_greedy')}
     for _ in range(args.repeats):
         times['line_onnx'].append(seconds(predict('--engine', 'onnx', LINE)))
         times['line_keras'].append(seconds(predict('--engine', 'keras', LINE)))
@@ -137,6 +146,9 @@ def main(argv=None):
         times['all_int8'].append(seconds(predict('--page', '--precision', 'int8', *pages)))
         times['all_greedy'].append(seconds(predict('--page', '--no-lm', *pages)))
         times['all_ngram'].append(seconds(predict('--page', '--lm', 'ngram', *pages)))
+        times['light'].append(seconds(predict('--page', *light, *pages)))
+        times['light_int8'].append(seconds(predict('--page', '--precision', 'int8', *light, *pages)))
+        times['light_greedy'].append(seconds(predict('--page', '--no-lm', *light, *pages)))
         t = time.perf_counter()
         with ThreadPoolExecutor(2) as pool:
             list(pool.map(lambda q: subprocess.run(tesseract(q), capture_output=True, check=True, env=env), pages))
@@ -151,7 +163,10 @@ def main(argv=None):
              '| one page, whole process, `--precision int8` | %.2f s | %.2f s | %.2fx Tesseract\'s time |'
              % (med['page_int8'], med['page_tess'], med['page_int8'] / med['page_tess'])]
     for key, what in (('all_ours', ''), ('all_int8', ', `--precision int8`'), ('all_greedy', ', `--no-lm` (greedy)'),
-                      ('all_ngram', ', `--lm ngram` (the default until 2026-12-04)')):
+                      ('all_ngram', ', `--lm ngram` (the default until 2026-12-04)'),
+                      ('light', ', the light recognizer (`--arch light`)'),
+                      ('light_int8', ', the light recognizer, `--precision int8`'),
+                      ('light_greedy', ', the light recognizer, `--no-lm` (greedy)')):
         table.append('| %d pages: one call vs 2 parallel single-thread Tesseract processes%s | %.2f pages/s | '
                      '%.2f pages/s | %.2fx Tesseract\'s rate |' % (n, what, n / med[key], n / med['all_tess'],
                                                                  med['all_tess'] / med[key]))
