@@ -5,6 +5,7 @@
     python bench/bench_lm.py --gate-dev ~/crnn-ood/ood_dev --gates 0.5,0.7,0.9      # how utils.lm.GATE was chosen
     python bench/bench_lm.py --kiwi-dev ~/crnn-ood/ood_dev --kiwi-weights 0.2,0.4,0.7  # how utils.lm.KIWI_WEIGHT was
     python bench/bench_lm.py --prune-dev ~/crnn-ood/ood_dev --prunes 1e-3,1e-2       # how utils.lm.NBEST_PRUNE was
+    python bench/bench_lm.py --kiwi-load ~/crnn-ood/ood_dev --kiwi-load ~/crnn-heldout/long  # Kiwi's dictionaries
 
 --sets (repeatable): every AI-Hub-format set folder under the folder (the
 held-out line sets of ``python -m utils.synth.heldout``, and its --ood sets:
@@ -14,7 +15,9 @@ of greedy decoding, of utils.lm's prefix beam search on every line, and of the
 (utils.lm.GATE), and of `--lm kiwi`: those lines' CTC n-best rescored by
 Kiwi; BENCHMARKS.md section 'lm'. --kiwi-dev: CER of each Kiwi weight of
 --kiwi-weights on one set (the out-of-domain dev split), printed. --prune-dev: CER and milliseconds per
-unsure line (n-best search and Kiwi's scoring) of each n-best prune of --prunes, printed. --gate-dev: CER of each gate of
+unsure line (n-best search and Kiwi's scoring) of each n-best prune of --prunes, printed. --kiwi-load
+(repeatable): Kiwi's load time (median of 3) and the CER of `--lm kiwi` on each set with Kiwi's optional
+dictionaries and without the ones utils.lm.KiwiLM leaves out, printed. --gate-dev: CER of each gate of
 --gates on one set (the out-of-domain dev split), printed. --dev: the tuning
 split, never a held-out set: the lines of an AI-Hub-format set (e.g.
 ``python -m utils.synth.doc --crops``, LibreOffice help
@@ -78,6 +81,31 @@ def scores(gts, probs, charset, lm, alpha=None, beta=None, gates=()):
     return out
 
 
+def kiwi_load(folders, model_pred, charset):
+    """Prints Kiwi's load time and `--lm kiwi`'s CER on each set, with all of Kiwi's dictionaries and as
+    utils.lm.KiwiLM loads it (without the typo and multi-word ones)."""
+    import statistics
+    import time
+    from kiwipiepy import Kiwi
+    from crnn_utils import greedy_decode, recognition_metrics
+    from utils.lm import GATE, KiwiLM, ctc_nbest, unsure_lines
+    sets = {folder: softmax_outputs(model_pred, folder) for folder in folders}
+    for name, options in (('all dictionaries', {}), ('as utils.lm loads it', None)):
+        kiwi, times = KiwiLM(), []
+        for _ in range(3):
+            start = time.perf_counter()
+            kiwi._kiwi = Kiwi(**options) if options is not None else None
+            kiwi.load().analyze('계약을 체결한다', top_n=1)
+            times.append(time.perf_counter() - start)
+        cers = []
+        for folder, (gts, probs) in sets.items():
+            texts = [kiwi.best(ctc_nbest(p, charset)) if len(unsure_lines(p[None], GATE))
+                     else greedy_decode(p[None], charset)[0] for p in probs]
+            cers.append('%s %.4f' % (os.path.basename(folder), recognition_metrics(gts, texts)['cer']))
+        print('%s: load %.2f s, CER %s' % (name, statistics.median(times), ', '.join(cers)), flush=True)
+    return 0
+
+
 def prune_dev(folder, model_pred, charset, prunes):
     """Prints CER and the median of three timings per unsure line (n-best search and Kiwi's scoring, Kiwi's
     scores not cached between runs) of each n-best prune."""
@@ -130,6 +158,8 @@ def main(argv=None):
     p.add_argument('--gates', default='0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.95', help='with --gate-dev: gates to try')
     p.add_argument('--kiwi-dev', help='a line set to choose utils.lm.KIWI_WEIGHT on (the out-of-domain dev split)')
     p.add_argument('--kiwi-weights', default='0.1,0.2,0.4,0.7,1.0,1.5', help='with --kiwi-dev: weights to try')
+    p.add_argument('--kiwi-load', action='append', help="a line set to read with and without Kiwi's optional "
+                   'dictionaries; repeat for several')
     p.add_argument('--prune-dev', help='a line set to choose utils.lm.NBEST_PRUNE on (the out-of-domain dev split)')
     p.add_argument('--prunes', default='1e-4,1e-3,3e-3,1e-2,3e-2', help='with --prune-dev: prunes to try')
     p.add_argument('--dev', help='tuning: an AI-Hub-format set of LibreOffice help lines')
@@ -139,8 +169,8 @@ def main(argv=None):
     add_model_args(p)
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
     args = p.parse_args(argv)
-    if not (args.sets or args.dev or args.gate_dev or args.kiwi_dev or args.prune_dev):
-        p.error('give --sets, --dev, --gate-dev, --kiwi-dev or --prune-dev')
+    if not (args.sets or args.dev or args.gate_dev or args.kiwi_dev or args.prune_dev or args.kiwi_load):
+        p.error('give --sets, --dev, --gate-dev, --kiwi-dev, --prune-dev or --kiwi-load')
     model_pred, charset, _, model_name = load_model(args)
     if args.dev:
         return dev_split(args, model_pred, charset)
@@ -153,6 +183,8 @@ def main(argv=None):
             print('kiwi weight %.2f: CER %.4f acc %.3f (Kiwi on %d of %d lines)' % (
                 w, s[w]['cer'], s[w]['acc'], s[w]['unsure'], len(gts)), flush=True)
         return 0
+    if args.kiwi_load:
+        return kiwi_load(args.kiwi_load, model_pred, charset)
     if args.prune_dev:
         return prune_dev(args.prune_dev, model_pred, charset, [float(v) for v in args.prunes.split(',')])
     lm = load_lm()
