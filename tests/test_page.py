@@ -449,7 +449,7 @@ def test_a_list_document_laid_out_by_libreoffice_reads_each_label_with_its_figur
 @needs_fonts
 def test_two_justified_columns_laid_out_by_libreoffice_read_column_by_column(tmp_path):
     """A held-out contract set in two justified columns by LibreOffice: its text layer taken column by column
-    (utils.synth.doc.column_order) matches the document, and the page's lines are found one to one, a justified
+    (utils.synth.textlayer.column_order) matches the document, and the page's lines are found one to one, a justified
     line's wide word gaps never parting it, the left column read before the right."""
     from utils.page_files import read_page
     from utils.synth.doc import load_truth, page_lines, write_documents
