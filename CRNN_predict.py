@@ -258,7 +258,7 @@ def main(argv=None):
     args = parse_args(argv)
     if not args.inputs and not args.data_dir and not args.export:
         raise ValueError('give image files/folders, --data-dir to evaluate, or --export DIR')
-    from crnn_utils import recognition_metrics
+    from crnn_utils import recognition_metrics, symbol_recall
     from utils.cli import import_keras
     if args.verbose or args.export or args.engine == 'keras' or (args.beam_width and not args.lm):
         import_keras(args.verbose)  # quietly, before anything else imports TensorFlow
@@ -299,6 +299,9 @@ def main(argv=None):
         print('%d lines from %s: %s, %s decoding%s' % (len(rows), source, what, decoding,
                                                      ' (%d unreadable images left out)' % len(failed) if failed else ''))
         print('CER %.4f NED %.4f ACC %.4f' % (m['cer'], m['ned'], m['acc']))
+        recall, marks = symbol_recall([g for _, g, _ in rows], [t for _, _, t in rows])
+        if marks:
+            print('symbol recall %.3f of %d document marks' % (recall, marks))
         return 0
     paths = list_images(args.inputs)
     texts = recognize(model_pred, charset, paths, size, args.batch_size, args.beam_width, on_error=report, lm=args.lm)

@@ -256,6 +256,44 @@ def recognition_metrics(gts, preds):
             'acc': float(np.mean([g == p for g, p in zip(gts, preds)]))}
 
 
+# The marks a symbol recall counts: DOCUMENT_SYMBOLS and the non-ASCII document punctuation (①, ※, 「, ·).
+SYMBOLS = frozenset(DOCUMENT_SYMBOLS) | {c for c in DOCUMENT_PUNCTUATION if not c.isascii()}
+
+
+def aligned_hits(gt, pred):
+    """The positions of ``gt`` whose character a least-edit alignment pairs with the same character of ``pred``."""
+    n, m = len(gt), len(pred)
+    cost = np.zeros((n + 1, m + 1), dtype=np.int32)
+    cost[:, 0], cost[0, :] = np.arange(n + 1), np.arange(m + 1)
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            cost[i, j] = min(cost[i - 1, j] + 1, cost[i, j - 1] + 1, cost[i - 1, j - 1] + (gt[i - 1] != pred[j - 1]))
+    hits, i, j = set(), n, m
+    while i and j:
+        if gt[i - 1] == pred[j - 1] and cost[i, j] == cost[i - 1, j - 1]:
+            hits.add(i - 1)
+            i, j = i - 1, j - 1
+        elif cost[i, j] == cost[i - 1, j - 1] + 1:
+            i, j = i - 1, j - 1
+        elif cost[i, j] == cost[i - 1, j] + 1:
+            i -= 1
+        else:
+            j -= 1
+    return hits
+
+
+def symbol_recall(gts, preds, symbols=SYMBOLS):
+    """(share of the ``symbols`` in ``gts`` read as themselves, how many there are): a symbol counts when the
+    least-edit alignment of its line pairs it with the same character; (None, 0) when the lines hold none."""
+    total = hits = 0
+    for gt, pred in zip(gts, preds):
+        at = [i for i, c in enumerate(gt) if c in symbols]
+        if at:
+            total += len(at)
+            hits += len(aligned_hits(gt, pred).intersection(at))
+    return (hits / total if total else None), total
+
+
 def beam_decode(probs, charset, beam_width=10):
     """Beam-search CTC decoding (keras.ops.ctc_decode) of softmax outputs."""
     import keras

@@ -6,7 +6,9 @@
 Reads every set folder under --sets (utils/synth/heldout.py writes short/, long/ and typeset/),
 recognizes each line with the CRNN (the shipped model by default, any width)
 and with ``tesseract IMAGE - -l kor --psm 7`` (Debian: tesseract-ocr-kor), and
-writes CER and line accuracy of both to BENCHMARKS.md section 'accuracy'.
+writes CER, line accuracy and, on sets with document marks (``symbols``, see
+utils.synth.heldout --symbols), symbol recall (crnn_utils.symbol_recall) of
+both to BENCHMARKS.md section 'accuracy'.
 Tesseract's output is whitespace-normalized (runs of spaces -> one).
 """
 import argparse
@@ -17,7 +19,7 @@ import sys
 
 from harness import add_model_args, load_model, tesseract_env, tesseract_version, timed, write_section
 from crnn_gt import GTUtility
-from crnn_utils import recognition_metrics
+from crnn_utils import recognition_metrics, symbol_recall
 from utils.lm import DEFAULT_DECODING
 
 
@@ -40,6 +42,8 @@ def main(argv=None):
                    "(utils.lm.LANGUAGE_MODELS, or none: greedy); default CRNN_predict.py's")
     p.add_argument('--no-tesseract', action='store_true', help='only this project\'s model')
     p.add_argument('--no-write', action='store_true', help='print, do not write BENCHMARKS.md')
+    p.add_argument('--section', default='accuracy', help="BENCHMARKS.md section to write (e.g. 'symbols' for the "
+                   'symbol set of utils.synth.heldout --symbols)')
     args = p.parse_args(argv)
     model_pred, charset, size, model_name = load_model(args)
     from crnn_reader import recognize
@@ -53,18 +57,19 @@ def main(argv=None):
         paths, gts = load_set(folder)
         ours, t_ours = timed(recognize, model_pred, charset, paths, size, 64, 0, False, None, lm)
         m = recognition_metrics(gts, ours)
-        row = [name, len(gts), m['cer'], m['acc'], len(gts) / t_ours]
+        row = [name, len(gts), m['cer'], m['acc'], symbol_recall(gts, ours)[0], len(gts) / t_ours]
         if use_tess:
             tess, t_tess = timed(lambda: [tesseract(q) for q in paths])
             mt = recognition_metrics(gts, tess)
-            row += [mt['cer'], mt['acc'], len(gts) / t_tess]
+            row += [mt['cer'], mt['acc'], symbol_recall(gts, tess)[0], len(gts) / t_tess]
         rows.append(row)
         print(' '.join(str(round(v, 4) if isinstance(v, float) else v) for v in row), flush=True)
-    table = ['| set | lines | CRNN CER | CRNN line acc | CRNN lines/s | Tesseract CER | Tesseract line acc '
-             '| Tesseract lines/s |', '|---|---|---|---|---|---|---|---|']
+    table = ['| set | lines | CRNN CER | CRNN line acc | CRNN symbol recall | CRNN lines/s | Tesseract CER '
+             '| Tesseract line acc | Tesseract symbol recall | Tesseract lines/s |', '|---' * 10 + '|']
+    recall = lambda v: '-' if v is None else '%.3f' % v
     for r in rows:
-        cells = ['%s' % r[0], '%d' % r[1], '%.4f' % r[2], '%.3f' % r[3], '%.1f' % r[4]]
-        cells += ['%.4f' % r[5], '%.3f' % r[6], '%.1f' % r[7]] if len(r) > 5 else ['-', '-', '-']
+        cells = ['%s' % r[0], '%d' % r[1], '%.4f' % r[2], '%.3f' % r[3], recall(r[4]), '%.1f' % r[5]]
+        cells += ['%.4f' % r[6], '%.3f' % r[7], recall(r[8]), '%.1f' % r[9]] if len(r) > 6 else ['-'] * 4
         table.append('| %s |' % ' | '.join(cells))
     footer = ('Model: %s (any input width, %s). Tesseract %s, `--psm 7 -l kor`, one thread. Sets from '
               '`utils/synth/heldout.py`: text of bills kept out of the training corpus, fonts kept out of training '
@@ -73,8 +78,10 @@ def main(argv=None):
                  else 'greedy decoding',
                  tesseract_version() if use_tess else '-'))
     if not args.no_write:
-        write_section('accuracy', 'Accuracy on held-out lines: CRNN vs Tesseract',
-                      'python bench/bench_accuracy.py --sets <utils/synth/heldout.py --out> --lm %s' % args.lm,
+        write_section(args.section, 'Accuracy on held-out lines: CRNN vs Tesseract' + (
+                      '' if args.section == 'accuracy' else ' (%s)' % args.section),
+                      'python bench/bench_accuracy.py --sets <utils/synth/heldout.py --out> --lm %s%s'
+                      % (args.lm, '' if args.section == 'accuracy' else ' --section ' + args.section),
                       table + ['', footer])
     print('\n'.join(table))
     return 0

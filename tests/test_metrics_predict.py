@@ -9,7 +9,7 @@ import pytest
 
 from helpers import ROOT, SENTENCES, run_tool
 from crnn_model import CRNN
-from crnn_utils import beam_decode, build_charset, greedy_decode, recognition_metrics, save_charset
+from crnn_utils import beam_decode, build_charset, greedy_decode, recognition_metrics, save_charset, symbol_recall
 from utils.weights.h5 import save_weights_h5
 
 
@@ -22,6 +22,15 @@ def test_metrics_on_hand_computed_cases():
     assert m['acc'] == 0.5
     with pytest.raises(ValueError):
         recognition_metrics(['a'], [])
+
+
+def test_symbol_recall_counts_marks_the_alignment_pairs_with_themselves():
+    """① read as 1 is missed, ※ and 甲 kept though the line shifted around them; lines without marks add nothing."""
+    gts = ['①계약 ※참고', '甲과 乙은', '가나다']
+    preds = ['1계약 ※참고', '가 甲과 Z은', '가나']
+    assert symbol_recall(gts, preds) == (pytest.approx(2 / 4), 4)
+    assert symbol_recall(['가나다'], ['가나']) == (None, 0)
+    assert symbol_recall(['㈜한빛 ㎡'], ['㈜한빛 ㎡'])[0] == 1.0
 
 
 def test_beam_search_finds_what_greedy_misses():

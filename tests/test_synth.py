@@ -273,3 +273,27 @@ def test_out_of_domain_pages_take_the_mostly_korean_paragraphs():
              '    The Package field gives the package name.', '', '', '    짧음', '', '    dpkg 와 apt 는 패키지 도구입니다.']
     assert ood_paragraphs(lines, shortest=8) == ['데비안 패키지는 실제로 "설치"될 수 없으며, 바이너리 패키지를 만들어 설치합니다.',
                                                  'dpkg 와 apt 는 패키지 도구입니다.']
+
+
+def test_heldout_symbol_lines_put_document_marks_into_heldout_text():
+    """utils.synth.heldout --symbols: held-out running text with one to three marks of crnn_utils.SYMBOLS, units
+    after a number and bracket pairs closed; the same seed draws the same lines."""
+    import random
+    from crnn_utils import SYMBOLS
+    from utils.synth.heldout import HeldoutSymbols
+    from utils.synth.text import HELDOUT_CORPUS
+    source = HeldoutSymbols(8, 22)
+    held = open(HELDOUT_CORPUS, encoding='utf-8').read()
+    rng = random.Random(4)
+    lines = [source.draw(rng, k)[0] for k in range(200)]
+    assert lines[:5] == [source.draw(r, k)[0] for r in [random.Random(4)] for k in range(5)]
+    marks = [[c for c in line if c in SYMBOLS] for line in lines]
+    assert all(marks) and 1.8 < sum(map(len, marks)) / len(marks) < 3.5  # 1-3 a line, a bracket pair two
+    assert len({c for m in marks for c in m}) > 100
+    for line in lines:  # what is not a mark (or a unit's number) is held-out text
+        pieces = ''.join(' ' if c in SYMBOLS else c for c in line).split()
+        assert sum(p in held for p in pieces) >= len(pieces) - 3 and sum(p in held for p in pieces) >= 1, line
+        for unit in HeldoutSymbols.UNITS & set(line):
+            assert line[line.index(unit) - 1].isdigit(), line
+        for left, right in HeldoutSymbols.OPENING.items():
+            assert line.count(left) == line.count(right), line

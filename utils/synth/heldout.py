@@ -12,6 +12,11 @@ utils.synth.lines.HELDOUT_FONTS (kept out of find_fonts()), 32-44 px glyphs, mil
 blur and noise. ``CRNN_predict.py --data-dir <out>/short`` evaluates on one;
 bench/bench_accuracy.py compares with Tesseract on both.
 
+Symbol lines (--symbols): ``<out>/symbols``, held-out text with one to three
+document marks a line (crnn_utils.SYMBOLS: ①, ㈜, ㎡, ※, 「」, 甲, ...; see
+HeldoutSymbols), half of them typeset, for the symbol recall of
+bench/bench_accuracy.py.
+
 Out-of-domain lines (--ood): ``<out>/ood_dev`` and ``<out>/ood_test``, lines
 of a text that no training data and no language model has seen, the Korean
 Debian FAQ (Debian: debian-faq-ko, read where installed), as it is wrapped,
@@ -47,7 +52,9 @@ from utils.synth.text import HELDOUT_CORPUS, read_corpus
 
 # name: (fewest, most non-space characters, share drawn typeset, share drawn with justified gaps)
 SETS = {'short': (4, 9, 0.0, 0.0), 'long': (14, 26, 0.0, 0.0), 'typeset': (10, 26, 1.0, 0.5)}
-SEEDS = {'short': 9001, 'long': 9002, 'typeset': 9003}
+# the symbol lines of --symbols: held-out text with document marks (HeldoutSymbols), half of them typeset
+SYMBOL_SETS = {'symbols': (8, 22, 0.5, 0.0)}
+SEEDS = {'short': 9001, 'long': 9002, 'typeset': 9003, 'symbols': 9004}
 PAGE_SEEDS = {'plain': 9200, 'lo': 9300, 'photo': 9400, 'lists': 9500, 'ood': 9600, 'columns': 9700}
 # page sets of layouts the reading order must get right: utils.synth.doc.write_documents arguments
 LAYOUTS = {'lo_list': dict(kind='lists', columns=1, seed=PAGE_SEEDS['lists']),
@@ -82,6 +89,37 @@ class HeldoutText:
             text = ' '.join(out)
             if self.lo <= nonspace(text) <= self.hi and 2 * sum('가' <= c <= '힣' for c in text) >= nonspace(text):
                 return text, 'heldout'
+
+
+class HeldoutSymbols(HeldoutText):
+    """Held-out running text with one to three document marks (crnn_utils.SYMBOLS), each drawn uniformly from
+    them and placed by rules of its own, apart from the training source's (utils.synth.text.marks_snippet):
+    units after a number, enumerators before a word, bracket pairs round a word, any other mark alone between
+    words or before one."""
+
+    UNITS = set('㎎㎏㎖㎜㎝㎞㎠㎡㎢㎥㎾ℓ℃°‰')
+    OPENING = dict(zip('「『【《〔', '」』】》〕'))
+
+    def __init__(self, lo, hi, corpus=HELDOUT_CORPUS):
+        super().__init__(lo, hi, corpus)
+        from crnn_utils import SYMBOLS
+        closing = set(self.OPENING.values())
+        self.symbols = sorted(c for c in SYMBOLS if c not in closing)
+
+    def draw(self, rng, seed):
+        words = HeldoutText.draw(self, rng, seed)[0].split()
+        for _ in range(rng.randint(1, 3)):
+            mark, at = rng.choice(self.symbols), rng.randint(0, len(words))
+            if mark in self.UNITS:
+                words.insert(at, '%d%s' % (rng.randint(1, 500), mark))
+            elif mark in self.OPENING:
+                at = min(at, len(words) - 1)
+                words[at] = mark + words[at] + self.OPENING[mark]
+            elif at < len(words) and rng.random() < 0.5:
+                words[at] = mark + words[at]
+            else:
+                words.insert(at, mark)
+        return ' '.join(words), 'symbols'
 
 
 DEBIAN_FAQ_KO = '/usr/share/doc/debian/FAQ/debian-faq.ko.txt.gz'
@@ -147,11 +185,13 @@ def build_ood(out, count, workers=2):
 
 
 def build(out, name, count, workers=2):
-    lo, hi, look_alikes, wide_spaces = SETS[name]
+    """The line set ``name`` of SETS or SYMBOL_SETS in ``out``; returns generate's summary."""
+    lo, hi, look_alikes, wide_spaces = {**SETS, **SYMBOL_SETS}[name]
+    source = (HeldoutSymbols if name in SYMBOL_SETS else HeldoutText)(lo, hi)
     renderer = Renderer(find_fonts(heldout=True), size=(32, 44), padding=(4, 14), distortions=DISTORTIONS)
     if not renderer.fonts:
         raise ValueError('no held-out fonts installed (apt-get install fonts-baekmuk fonts-unfonts-core fonts-nanum-extra)')
-    maker = SampleMaker(SEEDS[name], (('문장', 1.0),), HeldoutText(lo, hi), renderer, look_alikes, wide_spaces)
+    maker = SampleMaker(SEEDS[name], (('문장', 1.0),), source, renderer, look_alikes, wide_spaces)
     return generate(os.path.join(out, name), count, maker, workers=workers, progress=False)
 
 
@@ -276,6 +316,7 @@ def parse_args(argv=None):
                    'sets in --out')
     p.add_argument('--ood', action='store_true', help='write the out-of-domain line sets (ood_dev, ood_test) instead; '
                    'with --pages, the out-of-domain page set (ood_plain)')
+    p.add_argument('--symbols', action='store_true', help='write the symbol line set (symbols/) instead')
     p.add_argument('--workers', type=int, default=2, help='processes rendering lines')
     return p.parse_args(argv)
 
@@ -290,11 +331,11 @@ def main(argv=None):
             print('%s: %d lines, %s' % (name, stats['total'], stats['json']))
         return 0
     if args.pages or args.photos or args.lists:
-        build = build_photos if args.photos else build_lists if args.lists else build_pages
-        for name, n in build(args.out).items():
+        build_sets = build_photos if args.photos else build_lists if args.lists else build_pages
+        for name, n in build_sets(args.out).items():
             print('%s: %d pages, %s' % (name, n, os.path.join(args.out, name)))
         return 0
-    for name in SETS:
+    for name in SYMBOL_SETS if args.symbols else SETS:
         stats = build(args.out, name, args.count, args.workers)
         print('%s: %d lines, %s' % (name, stats['total'], stats['json']))
     return 0
