@@ -297,3 +297,14 @@ def test_heldout_symbol_lines_put_document_marks_into_heldout_text():
             assert line[line.index(unit) - 1].isdigit(), line
         for left, right in HeldoutSymbols.OPENING.items():
             assert line.count(left) == line.count(right), line
+
+
+def test_heldout_cli_writes_the_symbol_set(tmp_path):
+    """python -m utils.synth.heldout --symbols: an AI-Hub-format set in <out>/symbols, its lines in held-out fonts."""
+    from utils.synth.lines import HELDOUT_FONTS
+    r = run_tool('-m utils.synth.heldout', '--out', tmp_path, '--symbols', '--count', 6, '--workers', 1)
+    assert r.returncode == 0, r.stderr[-2000:]
+    gtu = GTUtility(str(tmp_path / 'symbols'), verbose=False)
+    assert len(gtu.texts()) == 6 and 'symbols: 6 lines' in r.stdout
+    with open(tmp_path / 'symbols' / 'korean_printed_sentence.json', encoding='utf-8') as f:
+        assert all(a['attributes']['font'] in HELDOUT_FONTS for a in json.load(f)['annotations'])
