@@ -41,6 +41,17 @@ def width_arg(value):
     return int(value)
 
 
+AUTO_WORKERS_PAGES = 4  # --workers auto reads this many pages or more in one process per core
+
+
+def workers_arg(value):
+    if value == 'auto':
+        return value
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError("give 'auto' or a number of processes (>= 1), not %r" % value)
+    return int(value)
+
+
 def parse_args(argv=None):
     from utils.cli import HelpFormatter
     from utils.weights.load import SHIPPED_WEIGHTS
@@ -83,6 +94,9 @@ def parse_args(argv=None):
     a('--page', action='store_true', help='the inputs are pages (PNG/JPG/TIFF/PDF): find their text lines and '
       'print each page as text')
     a('--dpi', type=int, default=150, help='with --page: resolution PDF pages are rendered at')
+    a('--workers', type=workers_arg, default='auto', help='with --page: processes reading pages at once, each with '
+      "its own recognizer on its share of the cores; auto: one per core from %d pages on, else one (the onnx "
+      'engine; speed: BENCHMARKS.md, section engine)' % AUTO_WORKERS_PAGES)
     a('--overlay', metavar='PNG', help='with --page: the page with its line boxes and, beside it, the text read in '
       'each, into this PNG (several pages: _<n> added to the name)')
     a('--cells', action='store_true', help="with --page: print ' | ' between a ruled table's cells (by default a "
@@ -179,24 +193,24 @@ def read_pages(args, reader):
         except ValueError:
             counts[path] = 0  # reading it says what is wrong, in order
     many = sum(counts.values()) > 1
-    records, low, files = [], 0, 0
-    for path in paths:
-        notes = []
-        try:
-            for page in reader.read(path, notes):
-                for note in notes:
-                    print('note: %s: %s' % (path, note), file=sys.stderr)
-                notes.clear()
-                low += print_page(args, page, many)
-                records.append(page.record())
-                if args.overlay:
-                    from utils.synth.lines import BUNDLED_FONT  # here: the synthesizer's imports would slow every page
-                    draw_overlay(page.image, page.lines, BUNDLED_FONT).save(overlay_path(args.overlay, len(records),
-                                                                                          many))
-            files += 1
-        except ReadError as e:
-            print('error: %s' % e, file=sys.stderr, flush=True)
+    workers = (os.cpu_count() or 1) if args.workers == 'auto' and sum(counts.values()) >= AUTO_WORKERS_PAGES else \
+        1 if args.workers == 'auto' else args.workers
+    records, low, read_from = [], 0, set()
+    for path, page, notes in reader.read_files(paths, workers, images=bool(args.overlay)):
+        for note in notes:
+            print('note: %s: %s' % (path, note), file=sys.stderr)
+        if isinstance(page, ReadError):
+            print('error: %s' % page, file=sys.stderr, flush=True)
             failed += 1
+            read_from.discard(path)
+            continue
+        read_from.add(path)
+        low += print_page(args, page, many)
+        records.append(page.record())
+        if args.overlay:
+            from utils.synth.lines import BUNDLED_FONT  # here: the synthesizer's imports would slow every page
+            draw_overlay(page.image, page.lines, BUNDLED_FONT).save(overlay_path(args.overlay, len(records), many))
+    files = len(read_from)
     if args.output and records:
         write_text_atomic(args.output, json.dumps({'pages': records}, ensure_ascii=False, indent=1))
     if args.min_confidence:

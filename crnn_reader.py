@@ -145,11 +145,13 @@ class Reader:
     ``batch_size``, ``dpi`` (PDF pages), ``width``/``height`` (the input size; width None: each line its own)."""
 
     def __init__(self, run=None, weights=None, charset=None, engine='auto', precision='auto', lm=DEFAULT_DECODING,
-                 beam_width=0, batch_size=64, dpi=150, width=None, height=32, log=None):
+                 beam_width=0, batch_size=64, dpi=150, width=None, height=32, log=None, threads=None):
         from utils.weights.engine import load_engine
         self.model, self.charset, self.size, self.engine = load_engine(engine, run, weights, charset, width, height,
-                                                                       precision=precision, log=log)
+                                                                       precision=precision, log=log, threads=threads)
         self.lm, self.beam_width, self.batch_size, self.dpi = lm, beam_width, batch_size, dpi
+        self._args = dict(run=run, weights=weights, charset=charset, engine=engine, precision=precision, lm=lm,
+                          beam_width=beam_width, batch_size=batch_size, dpi=dpi, width=width, height=height)
 
     @classmethod
     def from_model(cls, model, charset, height=32, lm=DEFAULT_DECODING, beam_width=0, batch_size=64, dpi=150):
@@ -158,6 +160,7 @@ class Reader:
         reader = cls.__new__(cls)
         reader.model, reader.charset, reader.size, reader.engine = model, charset, (None, height), 'keras'
         reader.lm, reader.beam_width, reader.batch_size, reader.dpi = lm, beam_width, batch_size, dpi
+        reader._args = None  # a model in memory: read in this process only
         return reader
 
     def recognize(self, images):
@@ -189,6 +192,24 @@ class Reader:
         for number, gray in enumerate(self._pages(path, notes), 1):
             yield self.read_page(gray, path, number)
 
+    def read_files(self, paths, workers=1, images=True):
+        """(path, Page or ReadError, notes) for each page of each file, in order; a file that cannot be read
+        gives one ReadError and nothing more. ``workers`` > 1: pages read by that many processes at once, each
+        with its own recognizer on its share of the cores (as parallel Tesseract processes share them; a Reader
+        over a model in memory reads in this process). ``images``: keep each Page's image."""
+        if workers <= 1 or not self._args or self.engine != 'onnx':
+            for path in paths:
+                notes = []
+                try:
+                    for page in self.read(path, notes):
+                        page.image = page.image if images else None
+                        yield path, page, list(notes)
+                        notes.clear()
+                except ReadError as e:
+                    yield path, e, notes
+            return
+        yield from read_in_processes(self._args, paths, workers, images)
+
     def _pages(self, path, notes=None):
         from utils.page_files import PageReadError, iter_pages
         pages = iter_pages(path, self.dpi, notes=notes)
@@ -200,3 +221,55 @@ class Reader:
             except PageReadError as e:
                 raise ReadError(str(e)) from None
             yield gray
+
+
+def page_units(paths):
+    """(path, page index or the ReadError of an unreadable file) of each page of ``paths``, in order."""
+    from utils.page_files import PageReadError, count_pages
+    for path in paths:
+        try:
+            count = count_pages(path)
+        except PageReadError as e:
+            yield path, ReadError(str(e))
+            continue
+        for index in range(count):
+            yield path, index
+
+
+def read_in_processes(args, paths, workers, images=True):
+    """Reader.read_files's pages read by ``workers`` processes, each a Reader of ``args`` on its share of the
+    cores; the results come back in order."""
+    import multiprocessing
+    import os
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    context = multiprocessing.get_context('spawn')  # never fork a process whose ONNX Runtime threads run
+    failed = set()
+    with context.Pool(workers, _start_worker, (args, threads, images)) as pool:
+        for path, page, notes in pool.imap(_read_unit, page_units(paths)):
+            if path in failed:
+                continue
+            if isinstance(page, ReadError):
+                failed.add(path)
+            yield path, page, notes
+
+
+_WORKER = {}
+
+
+def _start_worker(args, threads, images):
+    _WORKER.update(reader=Reader(**args, threads=threads), images=images)
+
+
+def _read_unit(unit):
+    from utils.page_files import PageReadError, page_at
+    path, index = unit
+    if isinstance(index, ReadError):
+        return path, index, []
+    reader, notes = _WORKER['reader'], []
+    try:
+        page = reader.read_page(page_at(path, index, reader.dpi, notes=notes), path, index + 1)
+    except (PageReadError, ReadError) as e:
+        return path, ReadError(str(e)), notes
+    if not _WORKER['images']:
+        page.image = None
+    return path, page, notes

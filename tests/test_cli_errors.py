@@ -17,6 +17,7 @@ def last_error(r):
     ([], 'error: give image files/folders, --data-dir to evaluate, or --export DIR'),
     (['--width', 'wide', LINE], "argument --width: give 'any' or a width in pixels (>= 16), not 'wide'"),
     (['--width', '8', LINE], "argument --width: give 'any' or a width in pixels (>= 16), not '8'"),
+    (['--page', '--workers', '0', LINE], "argument --workers: give 'auto' or a number of processes (>= 1), not '0'"),
 ])
 def test_predict_without_inputs_or_with_a_bad_width(args, message):
     r = run_tool('CRNN_predict.py', *args)

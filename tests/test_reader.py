@@ -84,3 +84,27 @@ def test_bad_input_is_one_read_error_naming_it_and_nothing_is_printed(reader, tm
         assert 'bad.png' in str(e.value) or 'missing.png' in str(e.value) or 'nothing.pdf' in str(e.value) \
             or 'shape' in str(e.value)
     assert capsys.readouterr() == ('', '')
+
+
+def test_files_read_by_two_processes_are_read_as_by_one_in_order(tmp_path):
+    """read_files with workers: the pages of a two-page PDF and an image, and an unreadable file between them,
+    come back in order, each page as one process reads it; the CLI's --workers 2 prints what one process reads
+    (the light candidate, greedy: the quickest to load in three processes)."""
+    model = ['--weights', os.path.join(ROOT, 'CRNN_weights_korean_v9light_candidate.h5'),
+             '--charset', os.path.join(ROOT, 'CRNN_charset_korean_v9light_candidate.json'), '--no-lm']
+    reader = Reader(weights=model[1], charset=model[3], lm=None)
+    jpg = Image.open(os.path.join(PAGES, 'contract_page2.jpg'))
+    pdf, bad = str(tmp_path / 'two.pdf'), tmp_path / 'bad.png'
+    jpg.save(pdf, save_all=True, append_images=[jpg.rotate(90, expand=True)], resolution=150.0)
+    bad.write_bytes(b'not an image')
+    paths = [pdf, str(bad), os.path.join(PAGES, 'contract_page1.jpg')]
+    one, two = (list(reader.read_files(paths, workers, images=False)) for workers in (1, 2))
+    assert [(p, type(x).__name__, getattr(x, 'number', None)) for p, x, _ in two] == [
+        (pdf, 'Page', 1), (pdf, 'Page', 2), (str(bad), 'ReadError', None), (paths[2], 'Page', 1)]
+    assert [(p, x.record() if isinstance(x, Page) else str(x)) for p, x, _ in two] == [
+        (p, x.record() if isinstance(x, Page) else str(x)) for p, x, _ in one]
+    assert two[1][1].turn == 270 and two[0][1].image is None is one[0][1].image
+    r = run_tool('CRNN_predict.py', '--page', '--workers', '2', *model, *paths)
+    assert r.returncode == 2 and 'bad.png' in r.stderr and 'turned by 270 degrees' in r.stderr
+    assert r.stdout.splitlines() == [line for p, x, _ in one if isinstance(x, Page)
+                                     for line in ['# %s page %d' % (p, x.number)] + x.text.splitlines()]

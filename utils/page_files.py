@@ -45,6 +45,20 @@ def iter_pages(path, dpi=PDF_DPI, max_pixels=MAX_PIXELS, notes=None):
         yield _downscale(page, max_pixels, notes)
 
 
+def page_at(path, index, dpi=PDF_DPI, max_pixels=MAX_PIXELS, notes=None):
+    """Page ``index`` (from 0) of a page file as iter_pages gives it; a PDF renders that page alone."""
+    notes = [] if notes is None else notes
+    if not path.lower().endswith('.pdf'):
+        for k, page in enumerate(iter_pages(path, dpi, max_pixels, notes)):
+            if k == index:
+                return page
+        raise PageReadError('%s: has no page %d' % (path, index + 1))
+    pdf = _open_pdf(path)
+    if not 0 <= index < len(pdf):
+        raise PageReadError('%s: has no page %d' % (path, index + 1))
+    return _downscale(_render(pdf[index], dpi, max_pixels), max_pixels, notes)
+
+
 def count_pages(path):
     """How many pages a page file holds (a PDF's page count, a TIFF's frames), without rendering them."""
     if not os.path.isfile(path):
@@ -128,8 +142,11 @@ def _open_pdf(path):
 
 
 def _iter_pdf(path, dpi, max_pixels):
-    pdf = _open_pdf(path)
-    for page in pdf:
-        w, h = page.get_size()  # points, 1/72 inch
-        scale = min(dpi / 72.0, (max_pixels / max(1.0, w * h)) ** 0.5)
-        yield np.asarray(page.render(scale=scale, grayscale=True).to_pil().convert('L'))
+    for page in _open_pdf(path):
+        yield _render(page, dpi, max_pixels)
+
+
+def _render(page, dpi, max_pixels):
+    w, h = page.get_size()  # points, 1/72 inch
+    scale = min(dpi / 72.0, (max_pixels / max(1.0, w * h)) ** 0.5)
+    return np.asarray(page.render(scale=scale, grayscale=True).to_pil().convert('L'))

@@ -111,12 +111,13 @@ class OnnxRecognizer:
 
 
 def load_engine(engine='auto', run_dir=None, weights=None, charset=None, width=None, height=32, rnn=None,
-                precision='float32', cache=CACHE, log=None):
+                precision='float32', cache=CACHE, log=None, threads=None):
     """(model with predict_on_batch, charset, (width, height), the engine used).
     'onnx': ONNX Runtime, the graph built into ``cache`` on first use; 'keras': the Keras model in
     ``precision`` (a policy name, or 'auto' for utils.train.precision.choose_precision, asked only here so that
     the ONNX path never imports TensorFlow); 'auto': ONNX Runtime for models of any width (the Keras model for a
-    fixed-width run). ``precision='int8'``: ONNX Runtime on the int8 graph (build_int8)."""
+    fixed-width run). ``precision='int8'``: ONNX Runtime on the int8 graph (build_int8). ``threads``: ONNX
+    Runtime's intra-op threads (default: one per core)."""
     from utils.weights.load import load_recognizer, model_files
     if engine not in ENGINES:
         raise ValueError('unknown engine %r (%s)' % (engine, ', '.join(ENGINES)))
@@ -141,7 +142,7 @@ def load_engine(engine='auto', run_dir=None, weights=None, charset=None, width=N
                 if log:
                     log('building the int8 graph of %s once (cached in %s)' % (files, path))
                 build_int8(float_path, path, height)
-        return OnnxRecognizer(path), alphabet, (None, height), 'onnx'
+        return OnnxRecognizer(path, threads), alphabet, (None, height), 'onnx'
     from utils.cli import import_keras
     from utils.train.precision import choose_precision
     import_keras()
