@@ -98,11 +98,18 @@ def skew_and_sharpness(mask, max_angle=MAX_SKEW):
     return float(np.round(fine[int(np.argmax(scores))], 2)), max(scores) / len(xs)
 
 
-def is_sideways(gray):
-    """Whether the page's text lines run up or down (scanned at 90 or 270 degrees): its columns project
-    sharper than its rows."""
+def scan_ink(gray, max_skew=MAX_SKEW):
+    """(ink mask without specks, skew, row sharpness) of a page: what is_sideways and find_lines both start
+    from, so that a page read as it lies computes it once."""
     mask = remove_specks(binarize(gray))
-    return skew_and_sharpness(mask.T)[1] > SIDEWAYS_MARGIN * skew_and_sharpness(mask)[1]
+    return (mask,) + skew_and_sharpness(mask, max_skew)
+
+
+def is_sideways(gray, ink=None):
+    """Whether the page's text lines run up or down (scanned at 90 or 270 degrees): its columns project
+    sharper than its rows. ``ink``: the page's scan_ink, if known."""
+    mask, _, rows = ink or scan_ink(gray)
+    return skew_and_sharpness(mask.T)[1] > SIDEWAYS_MARGIN * rows
 
 
 def turn_polygon(polygon, shape, turns):
@@ -148,10 +155,10 @@ def box_polygon(box, matrix):
     return np.round(corners @ matrix.T, 1).tolist()
 
 
-def find_lines(gray, max_skew=MAX_SKEW):
-    """(lines, angle): the page's text lines in reading order and its skew in degrees."""
-    mask = remove_specks(binarize(gray))
-    angle = estimate_skew(mask, max_skew)
+def find_lines(gray, max_skew=MAX_SKEW, ink=None):
+    """(lines, angle): the page's text lines in reading order and its skew in degrees. ``ink``: the page's
+    scan_ink, if known."""
+    mask, angle, _ = ink or scan_ink(gray, max_skew)
     upright = deskew(mask, angle, border=0, nearest=True)
     height = text_height(upright)
     if height == 0:
@@ -203,17 +210,17 @@ def match_lines(found, truth, threshold=0.5):
     return (len(used_t) / len(truth) if truth else 1.0), (len(used_f) / len(found) if found else 1.0)
 
 
-def read_upright(gray, recognize, max_skew=MAX_SKEW):
+def read_upright(gray, recognize, max_skew=MAX_SKEW, ink=None):
     """(lines with text and confidence, skew in degrees) of a page whose text
     runs left to right: find_lines, each line cropped from the deskewed page,
     then ``recognize(images) -> (texts, confidences)``, leader dots made one
     space (crnn_utils.drop_leaders). Lines read as empty (specks, stray marks)
     are left out. Lines bowed by a curled page are straightened first
-    (crnn_photo.line_field); polygons stay in ``gray``'s pixels."""
+    (crnn_photo.line_field); polygons stay in ``gray``'s pixels. ``ink``: the page's scan_ink, if known."""
     field = line_field(gray)
     if field is not None:
-        gray = straighten(gray, field)
-    lines, angle = find_lines(gray, max_skew)
+        gray, ink = straighten(gray, field), None
+    lines, angle = find_lines(gray, max_skew, ink)
     if not lines:
         return [], angle
     upright = deskew(gray, angle)
@@ -254,9 +261,9 @@ def mean_confidence(lines):
     return float(np.mean([line.confidence for line in lines])) if lines else 0.0
 
 
-def sample_confidence(gray, recognize, max_skew=MAX_SKEW):
+def sample_confidence(gray, recognize, max_skew=MAX_SKEW, ink=None):
     """The mean confidence of the page's SAMPLE_LINES widest lines as read (0 without lines)."""
-    lines, angle = find_lines(gray, max_skew)
+    lines, angle = find_lines(gray, max_skew, ink)
     if not lines:
         return 0.0
     widest = sorted(lines, key=lambda line: line.box[2] - line.box[0], reverse=True)[:SAMPLE_LINES]
@@ -264,14 +271,14 @@ def sample_confidence(gray, recognize, max_skew=MAX_SKEW):
     return float(np.mean(recognize([crop_line(upright, line) for line in widest])[1]))
 
 
-def sideways_turns(gray, recognize, max_skew=MAX_SKEW):
+def sideways_turns(gray, recognize, max_skew=MAX_SKEW, ink=None):
     """1 when the page lies on its side: its columns project sharper than its rows (is_sideways) and its widest
     lines read clearly more confidently turned a quarter (TURN_MARGIN); else 0. The recognizer's word keeps
-    perspective, shadows and pictures from turning an upright page."""
-    if not is_sideways(gray):
+    perspective, shadows and pictures from turning an upright page. ``ink``: the page's scan_ink, if known."""
+    if not is_sideways(gray, ink):
         return 0
     turned = np.ascontiguousarray(np.rot90(gray, 1))
-    return int(sample_confidence(turned, recognize, max_skew) > sample_confidence(gray, recognize, max_skew)
+    return int(sample_confidence(turned, recognize, max_skew) > sample_confidence(gray, recognize, max_skew, ink)
                + TURN_MARGIN)
 
 
@@ -287,8 +294,9 @@ def read_lines(gray, recognize, max_skew=MAX_SKEW):
     corners = find_page(gray)
     page, to_image = unwarp(gray, corners) if corners is not None else (gray, None)
     page = flatten_light(page)
-    turns = sideways_turns(page, recognize, max_skew)
-    best = read_upright(np.ascontiguousarray(np.rot90(page, turns)), recognize, max_skew)
+    ink = scan_ink(page, max_skew)
+    turns = sideways_turns(page, recognize, max_skew, ink)
+    best = read_upright(np.ascontiguousarray(np.rot90(page, turns)), recognize, max_skew, None if turns else ink)
     if mean_confidence(best[0]) < UPSIDE_DOWN_CONFIDENCE:
         other = read_upright(np.ascontiguousarray(np.rot90(page, turns + 2)), recognize, max_skew)
         if mean_confidence(other[0]) > mean_confidence(best[0]) + TURN_MARGIN:
