@@ -167,8 +167,8 @@ def find_lines(gray, max_skew=MAX_SKEW, ink=None):
     text = np.where(h_rules | v_rules, 0, upright).astype(np.uint8)
     text = remove_specks(text, min_area=max(4, int(0.01 * height * height)))
     # what is left of rules where text touched them is thinner or flatter than any glyph
-    boxes = [b for b in xy_cut(text, h_rules, v_rules, 1.5 * height, max(2, 0.3 * height))
-             if b[3] - b[1] >= 0.5 * height and b[2] - b[0] >= 0.3 * height]
+    boxes = level_cells([b for b in xy_cut(text, h_rules, v_rules, 1.5 * height, max(2, 0.3 * height))
+                         if b[3] - b[1] >= 0.5 * height and b[2] - b[0] >= 0.3 * height], 2 * height)
     inverse = cv2.invertAffineTransform(rotation(gray.shape, angle))
     pad = max(2, int(0.15 * height))
     lines = []
@@ -176,6 +176,23 @@ def find_lines(gray, max_skew=MAX_SKEW, ink=None):
         padded = (max(0, x0 - pad), max(0, y0 - pad), min(gray.shape[1], x1 + pad), min(gray.shape[0], y1 + pad))
         lines.append(PageLine(box=padded, polygon=box_polygon(padded, inverse), row=row))
     return lines, angle
+
+
+def level_cells(boxes, tallest):
+    """Boxes (x0, y0, x1, y1, row) with the cells of a table row that print on one line given that line's
+    height: a cell of figures alone ('2030. 9. 9.', '71.3%') is shorter than its Hangul neighbours, and cropped
+    that tight it reads as larger type than it is. Only boxes up to ``tallest`` are lines."""
+    def line(b):
+        return b[4] >= 0 and b[3] - b[1] <= tallest
+
+    out = []
+    for x0, y0, x1, y1, row in boxes:
+        if line((x0, y0, x1, y1, row)):
+            peers = [b for b in boxes if b[4] == row and line(b)
+                     and min(y1, b[3]) - max(y0, b[1]) > 0.5 * min(y1 - y0, b[3] - b[1])]
+            y0, y1 = min(b[1] for b in peers), max(b[3] for b in peers)
+        out.append((x0, y0, x1, y1, row))
+    return out
 
 
 def crop_line(upright_gray, line):

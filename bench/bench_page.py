@@ -99,13 +99,14 @@ def page_sets(root):
 
 
 def page_reader(model_pred, charset, size, lm=None):
-    """read(gray): texts and boxes of the page's lines, a table row's cells each on its own as the truth has them."""
+    """read(gray, rows): texts and boxes of the page's lines, a table row's cells each on its own as the truth has
+    them, or (``rows``: the truth has each table row as one line, as a PDF's text layer does) the rows."""
     from crnn_reader import recognize_images
     from crnn_page import read_lines
 
-    def read(gray):
+    def read(gray, rows=False):
         lines, _, _ = read_lines(gray, lambda images: recognize_images(model_pred, charset, images, size, lm=lm))
-        parts = [cell for line in lines for cell in (line.cells or [line])]
+        parts = lines if rows else [cell for line in lines for cell in (line.cells or [line])]
         return [p.text for p in parts], [p.polygon for p in parts]
     return read
 
@@ -116,12 +117,14 @@ def measure(paths, readers, read, work):
     import cv2
     totals = {r: dict(edits=0, chars=0, lines=0, exact=0, recall=[], precision=[], seconds=0.0) for r in readers}
     for path in paths:
-        truth = json.load(open(os.path.splitext(path)[0] + '.json', encoding='utf-8'))['lines']
+        record = json.load(open(os.path.splitext(path)[0] + '.json', encoding='utf-8'))
+        truth = record['lines']
         gt_text = '\n'.join(clean([t['text'] for t in truth]))
         gray = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
         for reader in readers:
             t = time.perf_counter()
-            texts, polygons = reads[reader](gray) if reader in reads else tesseract_page(path, int(reader[3:]), work)
+            texts, polygons = (reads[reader](gray, record.get('table_rows', False)) if reader in reads
+                               else tesseract_page(path, int(reader[3:]), work))
             total = totals[reader]
             total['seconds'] += time.perf_counter() - t
             total['edits'] += edit_distance(gt_text, '\n'.join(clean(texts)))

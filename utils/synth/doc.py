@@ -24,7 +24,7 @@ import tempfile
 
 import numpy as np
 
-from utils.synth.listing import listing
+from utils.synth.listing import listing, tables, text_runs
 from utils.synth.textlayer import check_lines, column_order, merge_rows, pdf_lines, require
 from utils.synth.text import (ARTICLE_TITLES, HELDOUT_CORPUS, MANUAL_CORPUS, TRAINING_CORPUS, marks_snippet,
                               read_corpus)
@@ -38,6 +38,7 @@ SOFFICE_TIMEOUT = 180
 DATASET_JSON = 'korean_printed_sentence.json'
 
 NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+      'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
       'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
       'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
       'xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" '
@@ -53,18 +54,24 @@ def text_props(family, size):
 def fodt(paragraphs, family, size, align='justify', columns=1, leading=1.5, leaders=False):
     """A flat ODF text document: ``paragraphs`` are (style, text), style one of
     'title', 'heading', 'body', 'list' (a label, a tab and its figure at the
-    right margin, with dot ``leaders`` between); A4, 2.5 cm margins."""
+    right margin, with dot ``leaders`` between), or ('table', rows of cell texts):
+    a table ruled all round, the page's width; A4, 2.5 cm margins."""
     styles = []
     tab = '<style:tab-stops><style:tab-stop style:position="%.1fcm" style:type="right"%s/></style:tab-stops>' % (
         (16.0 - (columns - 1)) / columns, ' style:leader-style="dotted" style:leader-text="."' if leaders else '')
     for name, scale, par_align, bold in (('title', 1.6, 'center', True), ('heading', 1.0, 'start', True),
-                                         ('body', 1.0, align, False), ('list', 1.0, 'start', False)):
+                                         ('body', 1.0, align, False), ('list', 1.0, 'start', False),
+                                         ('cell', 1.0, 'start', False)):
         styles.append('<style:style style:name="%s" style:family="paragraph"><style:paragraph-properties '
                       'fo:text-align="%s" fo:margin-bottom="%.2fcm" fo:line-height="%d%%">%s'
                       '</style:paragraph-properties>%s</style:style>'
                       % (name, par_align, 0.5 if name == 'title' else 0.15, leading * 100, tab if name == 'list'
                          else '', text_props(family, round(size * scale, 1))))
-    body = ''.join('<text:p text:style-name="%s">%s</text:p>' % (
+    table_styles = ('<style:style style:name="Cell" style:family="table-cell"><style:table-cell-properties '
+                    'fo:border="0.5pt solid #000000" fo:padding="0.1cm"/></style:style><style:style '
+                    'style:name="Table" style:family="table"><style:table-properties style:width="%.1fcm" '
+                    'table:align="margins"/></style:style>' % ((16.0 - (columns - 1)) / columns))
+    body = ''.join(table_xml(text) if style == 'table' else '<text:p text:style-name="%s">%s</text:p>' % (
         style, html.escape(text, quote=False).replace('\t', '<text:tab/>')) for style, text in paragraphs)
     if columns > 1:
         section_style = ('<style:style style:name="Sect" style:family="section"><style:section-properties>'
@@ -82,7 +89,15 @@ def fodt(paragraphs, family, size, align='justify', columns=1, leading=1.5, lead
             'fo:margin-right="2.5cm"/></style:page-layout></office:automatic-styles><office:master-styles>'
             '<style:master-page style:name="Standard" style:page-layout-name="pm1"/></office:master-styles>'
             '<office:body><office:text>%s</office:text></office:body></office:document>'
-            % (NS, family, ''.join(styles), section_style, body))
+            % (NS, family, ''.join(styles), section_style + table_styles, body))
+
+
+def table_xml(rows):
+    cell = '<table:table-cell table:style-name="Cell" office:value-type="string"><text:p text:style-name="cell">' \
+           '%s</text:p></table:table-cell>'
+    return ('<table:table table:style-name="Table"><table:table-column table:number-columns-repeated="%d"/>%s'
+            '</table:table>' % (len(rows[0]), ''.join('<table:table-row>%s</table:table-row>' % ''.join(
+                cell % html.escape(c, quote=False) for c in row) for row in rows)))
 
 
 def clauses(rng, paragraphs, count, words=(25, 70), marks=0.0):
@@ -153,13 +168,20 @@ def document_settings(rng, families):
                 align=rng.choice(['justify', 'left']), leading=round(rng.uniform(1.3, 1.7), 2))
 
 
+# kind -> (rng, paragraphs, clauses per document, marks) -> [(style, text or rows)]
+KINDS = {'clauses': lambda rng, paragraphs, count, marks: clauses(rng, paragraphs, rng.randint(*count), marks=marks),
+         'lists': lambda rng, paragraphs, count, marks: listing(rng, paragraphs),
+         'tables': lambda rng, paragraphs, count, marks: tables(rng, paragraphs)}
+
+
 def write_documents(out, count, seed, heldout=False, columns=1, clauses_per_doc=(6, 10), families=None, marks=0.0,
                     first=1, batch=20, skipped=None, kind='clauses'):
     """``count`` documents in ``out``: doc_NNNN.fodt, .pdf and .json (settings
     and each page's ground-truth lines in points), numbered from ``first``;
-    ``batch`` documents per soffice call; ``kind`` 'clauses' (a contract) or
+    ``batch`` documents per soffice call; ``kind`` of KINDS: 'clauses' (a contract),
     'lists' (utils.synth.listing; every second one with dot leaders, their
-    dots dropped from the truth as the reader drops them). Returns the PDF paths. A PDF whose
+    dots dropped from the truth as the reader drops them) or 'tables' (ruled
+    tables, each row one true line, its cells joined by a space). Returns the PDF paths. A PDF whose
     text layer does not match its document raises ValueError, or, given a
     list ``skipped``, is left out and its error appended there."""
     families = families or (HELDOUT_FAMILIES if heldout else TRAINING_FAMILIES)
@@ -174,8 +196,7 @@ def write_documents(out, count, seed, heldout=False, columns=1, clauses_per_doc=
         for k in range(first + start, first + min(count, start + batch)):
             rng = random.Random(seed * 100_003 + k - 1)
             settings = dict(document_settings(rng, families), columns=columns, leaders=kind == 'lists' and k % 2 == 0)
-            doc = (clauses(rng, paragraphs, rng.randint(*clauses_per_doc), marks=marks) if kind == 'clauses'
-                   else listing(rng, paragraphs))
+            doc = KINDS[kind](rng, paragraphs, clauses_per_doc, marks)
             stem = os.path.join(out, 'doc_%04d' % k)
             with open(stem + '.fodt', 'w', encoding='utf-8') as f:
                 f.write(fodt(doc, settings['family'], settings['size'], settings['align'], columns,
@@ -184,8 +205,9 @@ def write_documents(out, count, seed, heldout=False, columns=1, clauses_per_doc=
         for stem, pdf in zip(docs, convert([s + '.fodt' for s in docs], out)):
             settings, doc = docs[stem]
             try:
-                pages = (check_lines(doc, column_order(pdf_lines(pdf), columns), pdf) if columns > 1
-                         else merge_rows(check_lines(doc, pdf_lines(pdf), pdf)))
+                runs = text_runs(doc)
+                pages = (check_lines(runs, column_order(pdf_lines(pdf), columns), pdf) if columns > 1
+                         else merge_rows(check_lines(runs, pdf_lines(pdf), pdf)))
             except ValueError as e:
                 if skipped is None:
                     raise

@@ -41,7 +41,9 @@ perspective, uneven light and a shadow, defocus, noise, JPEG at phone sizes;
 curled (lines bowed, as near a book's spine) and photographed mildly, and the
 layout sets of LAYOUTS (--lists adds them): ``lo_list``, LibreOffice documents
 of lists, labels with their figures at the right margin (utils.synth.listing),
-and ``lo_columns``, contracts set in two justified columns, at 150 dpi.
+``lo_columns``, contracts set in two justified columns, and ``lo_table``,
+documents of small ruled tables (each row one line, its cells joined by a
+space), at 150 dpi.
 """
 import argparse
 import json
@@ -55,10 +57,11 @@ SETS = {'short': (4, 9, 0.0, 0.0), 'long': (14, 26, 0.0, 0.0), 'typeset': (10, 2
 # the symbol lines of --symbols: held-out text with document marks (HeldoutSymbols), half of them typeset
 SYMBOL_SETS = {'symbols': (8, 22, 0.5, 0.0)}
 SEEDS = {'short': 9001, 'long': 9002, 'typeset': 9003, 'symbols': 9004}
-PAGE_SEEDS = {'plain': 9200, 'lo': 9300, 'photo': 9400, 'lists': 9500, 'ood': 9600, 'columns': 9700}
+PAGE_SEEDS = {'plain': 9200, 'lo': 9300, 'photo': 9400, 'lists': 9500, 'ood': 9600, 'columns': 9700, 'tables': 9800}
 # page sets of layouts the reading order must get right: utils.synth.doc.write_documents arguments
 LAYOUTS = {'lo_list': dict(kind='lists', columns=1, seed=PAGE_SEEDS['lists']),
-           'lo_columns': dict(kind='clauses', columns=2, seed=PAGE_SEEDS['columns'])}
+           'lo_columns': dict(kind='clauses', columns=2, seed=PAGE_SEEDS['columns']),
+           'lo_table': dict(kind='tables', columns=1, seed=PAGE_SEEDS['tables'])}
 DISTORTIONS = {'blur': 0.5, 'noise': 0.5}
 
 
@@ -240,13 +243,15 @@ def build_pages(out, plain_pages=8, documents=6):
     return counts
 
 
-def build_lists(out, documents=6, dpi=150):
-    """The LAYOUTS sets in ``out``, ``documents`` LibreOffice documents each at ``dpi``; returns {set: pages}.
-    A document whose PDF text layer does not match it is left out and counted."""
+def build_lists(out, documents=6, dpi=150, names=None):
+    """The LAYOUTS sets (or those ``names``) in ``out``, ``documents`` LibreOffice documents each at ``dpi``;
+    returns {set: pages}. A document whose PDF text layer does not match it is left out and counted."""
     from utils.page_files import read_page
     from utils.synth.doc import load_truth, page_lines, write_documents
     counts = {}
     for name, layout in LAYOUTS.items():
+        if names and name not in names:
+            continue
         folder, skipped, k = os.path.join(out, name), [], 0
         for pdf in write_documents(os.path.join(folder, 'pdf'), documents, layout['seed'], heldout=True,
                                    columns=layout['columns'], kind=layout['kind'], skipped=skipped):
@@ -255,7 +260,8 @@ def build_lists(out, documents=6, dpi=150):
                 k += 1
                 write_page(os.path.join(folder, 'page_%04d' % k), '.png', gray,
                            page_lines([(l['text'], l['box']) for l in page['lines']], dpi),
-                           dict(font=truth['family'], size=truth['size'], dpi=dpi, source=os.path.basename(pdf)))
+                           dict(font=truth['family'], size=truth['size'], dpi=dpi, source=os.path.basename(pdf),
+                                table_rows=layout['kind'] == 'tables'))
         if skipped:
             print('%s: %d of %d documents left out, their text layer unlike the document: %s'
                   % (name, len(skipped), documents, '; '.join(skipped)))

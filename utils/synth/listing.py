@@ -1,5 +1,6 @@
-"""Lists as documents print them: a label on the left and its figure at the right margin (a table of contents,
-amounts, shares), the figure set by a right-aligned tab stop (utils.synth.doc.fodt's 'list' style)."""
+"""Lists and tables as documents print them: a label on the left and its figure at the right margin (a table of
+contents, amounts, shares), the figure set by a right-aligned tab stop (utils.synth.doc.fodt's 'list' style), and
+small ruled tables of labels, amounts, dates and shares (fodt's ('table', rows))."""
 
 from utils.synth.text import ARTICLE_TITLES
 
@@ -36,3 +37,49 @@ def listing(rng, paragraphs, blocks=(2, 3), items=(5, 9)):
                     else label(rng, paragraphs))
             out.append(('list', '%s\t%s' % (name, figure(rng, kind, n))))
     return out
+
+
+def cell_words(rng, paragraphs, words=(1, 2), longest=10):
+    """A short cell text: one or two Hangul words of a paragraph, at most ``longest`` characters (a table's
+    cells here never wrap, so that each row is one printed line)."""
+    while True:
+        found = [w for w in paragraphs[rng.randrange(len(paragraphs))].split()
+                 if 2 <= len(w) <= 6 and all('가' <= c <= '힣' for c in w)]
+        if found:
+            start = rng.randrange(len(found))
+            text = ' '.join(found[start:start + rng.randint(*words)])
+            if len(text) <= longest:
+                return text
+
+
+# column heading -> a cell of that column (rng, paragraphs, row number)
+COLUMNS = {'구분': lambda rng, paragraphs, n: cell_words(rng, paragraphs),
+           '금액': lambda rng, paragraphs, n: figure(rng, 'amounts', n),
+           '비율': lambda rng, paragraphs, n: figure(rng, 'shares', n),
+           '기한': lambda rng, paragraphs, n: '%d. %d. %d.' % (rng.randint(2024, 2030), rng.randint(1, 12),
+                                                            rng.randint(1, 28)),
+           '수량': lambda rng, paragraphs, n: '%d개' % rng.randint(1, 500),
+           '비고': lambda rng, paragraphs, n: cell_words(rng, paragraphs)}
+
+
+def table(rng, paragraphs, rows=(3, 6)):
+    """A ruled table's rows: a heading row of 3-4 COLUMNS ('구분' first), then its cells."""
+    names = ['구분'] + rng.sample([c for c in COLUMNS if c != '구분'], rng.randint(2, 3))
+    return [names] + [[COLUMNS[c](rng, paragraphs, n) for c in names] for n in range(1, rng.randint(*rows) + 1)]
+
+
+def tables(rng, paragraphs, blocks=(2, 3)):
+    """(style, text or rows) of a document of small ruled tables: a title, then blocks of a heading, a sentence
+    and a table."""
+    out = [('title', '%s 내역' % rng.choice(('대금 지급', '납품', '용역 수행', '예산 집행')))]
+    for n in range(1, rng.randint(*blocks) + 1):
+        out.append(('heading', '%d. %s' % (n, cell_words(rng, paragraphs))))
+        out.append(('body', label(rng, paragraphs, (8, 16))))
+        out.append(('table', table(rng, paragraphs)))
+    return out
+
+
+def text_runs(doc):
+    """(style, text) of a document in the order its text prints: a table's cells row by row."""
+    return [(style, cell) for style, body in doc
+            for cell in ([c for row in body for c in row] if style == 'table' else [body])]
