@@ -6,7 +6,7 @@
 Whole processes, as a user runs them, alternating: one line image (a bundled
 sample line) with --engine onnx and --engine keras; one page (the first of
 --pages) with the default engine and with ``tesseract PAGE - -l kor --psm 6``;
-and all pages of --pages in one call against Tesseract on the same pages in 2
+and all pages of --pages in one call (--workers auto) against Tesseract on the same pages in 2
 parallel single-thread processes (its fastest on 2 cores), each with the
 float graph and with --precision int8; and the same pages read by the light
 recognizer (--light: the committed candidate by default). Then, in this process, a page's time
@@ -135,7 +135,8 @@ def main(argv=None):
         subprocess.run(predict('--precision', precision, *light, LINE), cwd=ROOT, capture_output=True, check=True)
     env = tesseract_env()
     times = {k: [] for k in ('line_onnx', 'line_keras', 'page_ours', 'page_int8', 'page_tess', 'all_ours',
-                             'all_int8', 'all_tess', 'all_greedy', 'all_ngram', 'light', 'light_int8', 'light_greedy')}
+                             'all_int8', 'all_tess', 'all_greedy', 'all_ngram', 'light', 'light_int8', 'light_greedy',
+                             'light_int8_one')}
     for _ in range(args.repeats):
         times['line_onnx'].append(seconds(predict('--engine', 'onnx', LINE)))
         times['line_keras'].append(seconds(predict('--engine', 'keras', LINE)))
@@ -149,6 +150,8 @@ def main(argv=None):
         times['light'].append(seconds(predict('--page', *light, *pages)))
         times['light_int8'].append(seconds(predict('--page', '--precision', 'int8', *light, *pages)))
         times['light_greedy'].append(seconds(predict('--page', '--no-lm', *light, *pages)))
+        times['light_int8_one'].append(seconds(predict('--page', '--precision', 'int8', '--workers', '1', *light,
+                                                       *pages)))
         t = time.perf_counter()
         with ThreadPoolExecutor(2) as pool:
             list(pool.map(lambda q: subprocess.run(tesseract(q), capture_output=True, check=True, env=env), pages))
@@ -166,13 +169,16 @@ def main(argv=None):
                       ('all_ngram', ', `--lm ngram` (the default until 2026-12-04)'),
                       ('light', ', the light recognizer (`--arch light`)'),
                       ('light_int8', ', the light recognizer, `--precision int8`'),
-                      ('light_greedy', ', the light recognizer, `--no-lm` (greedy)')):
+                      ('light_greedy', ', the light recognizer, `--no-lm` (greedy)'),
+                      ('light_int8_one', ', the light recognizer, `--precision int8`, `--workers 1` (one process)')):
         table.append('| %d pages: one call vs 2 parallel single-thread Tesseract processes%s | %.2f pages/s | '
                      '%.2f pages/s | %.2fx Tesseract\'s rate |' % (n, what, n / med[key], n / med['all_tess'],
                                                                  med['all_tess'] / med[key]))
     footer = ['', 'Medians of %d alternating runs; whole processes from the shell (start-up, model load, line finding '
               'and recognition), the machine otherwise idle (any training paused). Pages: %s (A4 at 150 dpi). '
-              'The ONNX graph was built and cached before timing. Whole processes decode as CRNN_predict.py does by default '
+              'The ONNX graph was built and cached before timing. Several pages are read by `--workers auto` (one '
+              'process per core from 4 pages on) unless the row says otherwise. Whole processes decode as '
+              'CRNN_predict.py does by default '
               '(%s on the unsure lines, utils.lm) unless the row says otherwise; the in-process split below decodes '
               'greedily.' % (args.repeats, args.pages, DEFAULT_DECODING or 'greedy')]
     footer += [''] + breakdown(pages, args.repeats)
