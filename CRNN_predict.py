@@ -41,9 +41,6 @@ def width_arg(value):
     return int(value)
 
 
-AUTO_WORKERS_PAGES = 4  # --workers auto reads this many pages or more in one process per core
-
-
 def workers_arg(value):
     if value == 'auto':
         return value
@@ -53,6 +50,7 @@ def workers_arg(value):
 
 
 def parse_args(argv=None):
+    from crnn_reader import AUTO_WORKERS_PAGES
     from utils.cli import HelpFormatter
     from utils.weights.load import SHIPPED_WEIGHTS
     p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
@@ -175,7 +173,7 @@ def read_pages(args, reader):
     """--page: each page's text on stdout (or with --out-dir, files per page);
     notes and errors on stderr; exit status 2 if a file was unreadable."""
     from crnn_page import draw_overlay
-    from crnn_reader import ReadError
+    from crnn_reader import ReadError, auto_workers
     from utils.page_files import PAGE_EXTENSIONS, count_pages, read_page
     from utils.atomic import write_text_atomic
 
@@ -193,8 +191,7 @@ def read_pages(args, reader):
         except ValueError:
             counts[path] = 0  # reading it says what is wrong, in order
     many = sum(counts.values()) > 1
-    workers = (os.cpu_count() or 1) if args.workers == 'auto' and sum(counts.values()) >= AUTO_WORKERS_PAGES else \
-        1 if args.workers == 'auto' else args.workers
+    workers = auto_workers(sum(counts.values())) if args.workers == 'auto' else args.workers
     records, low, read_from = [], 0, set()
     for path, page, notes in reader.read_files(paths, workers, images=bool(args.overlay)):
         for note in notes:

@@ -182,13 +182,11 @@ def level_cells(boxes, tallest):
     """Boxes (x0, y0, x1, y1, row) with the cells of a table row that print on one line given that line's
     height: a cell of figures alone ('2030. 9. 9.', '71.3%') is shorter than its Hangul neighbours, and cropped
     that tight it reads as larger type than it is. Only boxes up to ``tallest`` are lines."""
-    def line(b):
-        return b[4] >= 0 and b[3] - b[1] <= tallest
-
+    cells = [b for b in boxes if b[4] >= 0 and b[3] - b[1] <= tallest]
     out = []
     for x0, y0, x1, y1, row in boxes:
-        if line((x0, y0, x1, y1, row)):
-            peers = [b for b in boxes if b[4] == row and line(b)
+        if (x0, y0, x1, y1, row) in cells:
+            peers = [b for b in cells if b[4] == row
                      and min(y1, b[3]) - max(y0, b[1]) > 0.5 * min(y1 - y0, b[3] - b[1])]
             y0, y1 = min(b[1] for b in peers), max(b[3] for b in peers)
         out.append((x0, y0, x1, y1, row))

@@ -202,7 +202,8 @@ class Reader:
                 notes = []
                 try:
                     for page in self.read(path, notes):
-                        page.image = page.image if images else None
+                        if not images:
+                            page.image = None
                         yield path, page, list(notes)
                         notes.clear()
                 except ReadError as e:
@@ -221,6 +222,16 @@ class Reader:
             except PageReadError as e:
                 raise ReadError(str(e)) from None
             yield gray
+
+
+AUTO_WORKERS_PAGES = 4  # from this many pages on, read_files' callers take one process per core (auto_workers)
+
+
+def auto_workers(pages):
+    """The processes to read ``pages`` pages with: one per core for many pages, one for a few (each process
+    loads its own recognizer, which a few pages would not repay)."""
+    import os
+    return (os.cpu_count() or 1) if pages >= AUTO_WORKERS_PAGES else 1
 
 
 def page_units(paths):

@@ -50,7 +50,7 @@ import json
 import os
 
 from utils.synth.lines import Renderer, SampleMaker, find_fonts, generate
-from utils.synth.text import HELDOUT_CORPUS, read_corpus
+from utils.synth.text import HELDOUT_CORPUS, UNITS, read_corpus
 
 # name: (fewest, most non-space characters, share drawn typeset, share drawn with justified gaps)
 SETS = {'short': (4, 9, 0.0, 0.0), 'long': (14, 26, 0.0, 0.0), 'typeset': (10, 26, 1.0, 0.5)}
@@ -100,7 +100,7 @@ class HeldoutSymbols(HeldoutText):
     units after a number, enumerators before a word, bracket pairs round a word, any other mark alone between
     words or before one."""
 
-    UNITS = set('㎎㎏㎖㎜㎝㎞㎠㎡㎢㎥㎾ℓ℃°‰')
+    UNITS = set(UNITS) | {'°'}
     OPENING = dict(zip('「『【《〔', '」』】》〕'))
 
     def __init__(self, lo, hi, corpus=HELDOUT_CORPUS):
