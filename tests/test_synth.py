@@ -143,6 +143,21 @@ def test_text_sources_aim_at_the_length_range():
         TextSource(max_chars=3, min_chars=5)
 
 
+def test_symbols_source_draws_every_document_mark_about_as_often():
+    """'symbols': running text with marks of crnn_utils.SYMBOLS drawn uniformly, so the rare enumerators
+    (⑰, ㉳, ⅷ) come up about as often as ①; the 'marks' source draws them by family and misses some."""
+    from collections import Counter
+    from crnn_utils import SYMBOLS
+    from utils.synth.text import make_rng
+    counts = {}
+    for name in ('symbols', 'marks'):
+        src = TextSource(((name, 1),), max_chars=30, min_chars=6)
+        texts = [src.draw(make_rng(3, k), k)[0] for k in range(1500)]
+        counts[name] = Counter(c for t in texts for c in t if c in SYMBOLS)
+    rarest = {name: min(c[m] for m in SYMBOLS) / (sum(c.values()) / len(SYMBOLS)) for name, c in counts.items()}
+    assert rarest['symbols'] > 0.25 and rarest['marks'] == 0
+
+
 def test_words_source_draws_whole_dictionary_words(tmp_path):
     import unicodedata
     from utils.synth.text import make_rng, read_dictionary

@@ -142,11 +142,32 @@ def marks_snippet(rng):
     return quantity(rng)
 
 
-def marks_line(rng, paragraphs, cum_weights, length):
+BRACKETS = ('【】', '《》', '〔〕', '「」', '『』')
+
+
+def symbol_snippet(rng):
+    """A mark drawn uniformly from crnn_utils.SYMBOLS (so that ⑰ or ㉳ is as
+    common as ①), in the place marks_snippet would print it."""
+    from crnn_utils import SYMBOLS
+    mark = rng.choice(sorted(SYMBOLS))
+    if mark in UNITS or mark == '°':
+        return quantity(rng)[:-1] + mark
+    family = next((f for f in ENUMERATORS if mark in f), None)
+    if family:
+        return mark + rng.choice(['.', ')', '', ' ']) if family[0] in 'ㄱ가Ⅰⅰ' else mark
+    if mark in PARTIES:
+        return mark + rng.choice(['은', '과', '의', '에게', '(임대인)', ''])
+    pair = next((p for p in BRACKETS if mark in p), None)
+    if pair:
+        return pair[0] + rng.choice(['별표 %d' % rng.randint(1, 9), '서식', '붙임', '참고', '부칙']) + pair[1]
+    return rng.choice(['%s', '%s', '%s %d', '%d%s', '%s%d']).replace('%d', str(rng.randint(1, 99))) % mark
+
+
+def marks_line(rng, paragraphs, cum_weights, length, snippet=marks_snippet):
     """About ``length`` characters of running text with one to three document
-    marks (marks_snippet) at its start or between its words; the marks are
+    marks (``snippet``) at its start or between its words; the marks are
     kept whole."""
-    snippets = [marks_snippet(rng) for _ in range(rng.randint(1, 3))]
+    snippets = [snippet(rng) for _ in range(rng.randint(1, 3))]
     while len(snippets) > 1 and sum(len(s) + 1 for s in snippets) > length:
         snippets.pop()
     room = length - sum(len(s) + 1 for s in snippets)
@@ -277,6 +298,11 @@ def _marks(ts, rng, seed, length):
     return marks_line(rng, *ts.corpora['manual'], length)
 
 
+@source('symbols', whole=True, needs=('manual',))
+def _symbols(ts, rng, seed, length):
+    return marks_line(rng, *ts.corpora['manual'], length, snippet=symbol_snippet)
+
+
 @source('hanja', whole=True, needs=('corpus', 'manual', 'hanja'))
 def _hanja(ts, rng, seed, length):
     return ts.hanja.line(rng, corpus_window(rng, *ts.corpora['corpus'], max(4, length - 8)).split())
@@ -300,7 +326,8 @@ class TextSource:
     utils.synth.confusable), 'hanja' (corpus text with nouns in hanja,
     utils.synth.hanja), 'numbers', 'marks' (running LibreOffice help
     text with the marks of crnn_utils.DOCUMENT_SYMBOLS where documents print
-    them), 'random' syllables and 'file' ``lines``.
+    them), 'symbols' (the same text with marks drawn uniformly from
+    crnn_utils.SYMBOLS), 'random' syllables and 'file' ``lines``.
     Each line aims at a length drawn from ``min_chars``..``max_chars`` ('numbers'
     and 'words' join up to it); 'contract', 'marks' and 'file' lines are kept
     whole up to ``max_chars``."""
