@@ -221,16 +221,26 @@ def write_documents(out, count, seed, heldout=False, columns=1, clauses_per_doc=
     return pdfs
 
 
+def spans(found, true):
+    """Whether polygon ``found`` reaches both ends of polygon ``true`` to within
+    the true line's height (about a syllable): a crop of part of a line (a list's
+    figure and its leader dots without the label) must not take the whole line's text."""
+    found, true = np.asarray(found, np.float32), np.asarray(true, np.float32)
+    slack = np.ptp(true[:, 1])
+    return found[:, 0].min() <= true[:, 0].min() + slack and found[:, 0].max() >= true[:, 0].max() - slack
+
+
 def page_crops(gray, truth_lines):
     """(crop, text) of each true line that the page reader finds one to one
-    (IoU >= 0.5), cropped as crnn_page crops it; and the count of true lines it
-    did not find so."""
+    (IoU >= 0.5, end to end), cropped as crnn_page crops it; and the count of
+    true lines it did not find so."""
     from crnn_page import crop_line, deskew, find_lines, polygon_iou
     lines, angle = find_lines(gray)
     upright = deskew(gray, angle)
     pairs = sorted(((polygon_iou(l.polygon, t['polygon']), i, j) for i, l in enumerate(lines)
                     for j, t in enumerate(truth_lines)
-                    if abs(l.polygon[0][1] - t['polygon'][0][1]) < 100), reverse=True)
+                    if abs(l.polygon[0][1] - t['polygon'][0][1]) < 100 and spans(l.polygon, t['polygon'])),
+                   reverse=True)
     used_l, used_t, out = set(), set(), []
     for iou, i, j in pairs:
         if iou >= 0.5 and i not in used_l and j not in used_t:
@@ -241,11 +251,11 @@ def page_crops(gray, truth_lines):
 
 
 def write_line_crops(out, count, seed, dpis=(150, 200, 300), scans=0.5, marks=0.03, json_name=DATASET_JSON,
-                     image_dir='printed', progress=True):
+                     image_dir='printed', progress=True, columns=1, kind='clauses'):
     """A training dataset in AI Hub's format of lines as the page reader crops
-    them from LibreOffice documents (training text and font families): each
-    page rendered at one of ``dpis``, a share ``scans`` of them as simulated
-    scans. Returns a summary (lines, pages, true lines not found)."""
+    them from LibreOffice documents (training text and font families) of ``kind``
+    in ``columns``: each page rendered at one of ``dpis``, a share ``scans`` of
+    them as simulated scans. Returns a summary (lines, pages, true lines not found)."""
     import cv2
     from utils.page_files import read_page
     from utils.atomic import write_text_atomic
@@ -261,7 +271,8 @@ def write_line_crops(out, count, seed, dpis=(150, 200, 300), scans=0.5, marks=0.
     skipped = []
     with tempfile.TemporaryDirectory() as work:
         for start in range(0, count, 20):
-            pdfs = write_documents(work, min(20, count - start), seed, marks=marks, first=start + 1, skipped=skipped)
+            pdfs = write_documents(work, min(20, count - start), seed, columns=columns, marks=marks, first=start + 1,
+                                   skipped=skipped, kind=kind)
             for pdf in pdfs:
                 truth = load_truth(pdf)
                 dpi = int(rng.choice(dpis))
@@ -302,6 +313,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(prog='python -m utils.synth.doc', description=__doc__, formatter_class=HelpFormatter)
     add_generator_args(p, 'documents', 6, 'held-out text and fonts (for benchmarks)')
     p.add_argument('--columns', type=int, choices=[1, 2], default=1, help='text columns')
+    p.add_argument('--kind', choices=sorted(KINDS), default='clauses', help='what the documents hold: contract '
+                   'clauses, lists with figures at the right margin (every second one with dot leaders) or ruled tables')
     p.add_argument('--crops', action='store_true', help='write an AI-Hub-format training dataset of the lines the '
                    'page reader crops from the documents (rendered at 150, 200 or 300 dpi, half as simulated scans) '
                    'instead of the documents')
@@ -316,12 +329,13 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     if args.crops:
-        stats = write_line_crops(args.out, args.count, args.seed, json_name=args.json_name, image_dir=args.image_dir)
+        stats = write_line_crops(args.out, args.count, args.seed, json_name=args.json_name, image_dir=args.image_dir,
+                                 columns=args.columns, kind=args.kind)
         print('wrote %s: %d lines from %d pages; %d true lines not found one to one by the page reader and %d '
               'documents whose PDF text layer did not match their text left out'
               % (stats['json'], stats['lines'], stats['pages'], stats['not_found'], stats['skipped_documents']))
         return 0
-    pdfs = write_documents(args.out, args.count, args.seed, args.heldout, args.columns)
+    pdfs = write_documents(args.out, args.count, args.seed, args.heldout, args.columns, kind=args.kind)
     print('wrote %d documents to %s' % (len(pdfs), args.out))
     return 0
 
