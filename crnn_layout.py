@@ -10,7 +10,7 @@ import numpy as np
 
 COLUMN_PREFERENCE = 1.5
 COLUMN_LINES = 4  # a column gap runs down at least this many text lines (justified word gaps line up by chance)
-NARROW_SIDE = 0.4  # a gap with lines level on both sides and one side this much narrower parts labels from figures
+NARROW_SIDE = 0.4  # one side of a gap this much narrower than the other or the gap, lines level: labels and figures
 
 
 def find_rules(mask, height):
@@ -93,11 +93,13 @@ def _bands(mask, min_row_gap):
 
 def rows_across(sub, s, e, min_row_gap):
     """Whether the blank columns ``s:e`` of a region part a list's labels from their figures rather than two
-    columns of text: one side is less than NARROW_SIDE of the other's width, has two lines or more, and each of
-    its lines lies level with a line of the other side (half its height or more shared)."""
+    columns of text: one side is less than NARROW_SIDE of the other's width or of the gap, whichever is wider (a
+    gutter is narrower than the columns it parts; short labels lie far from their figures where leader dots are
+    too faint to be ink), has two lines or more, and each of its lines lies level with a line of the other side
+    (half its height or more shared)."""
     left, right = sub[:, :s], sub[:, e:]
     widths = [int(np.count_nonzero(part.any(axis=0))) for part in (left, right)]
-    if min(widths) >= NARROW_SIDE * max(widths):
+    if min(widths) >= NARROW_SIDE * max(max(widths), e - s):
         return False
     narrow, wide = (left, right) if widths[0] < widths[1] else (right, left)
     narrow, wide = _bands(narrow, min_row_gap), _bands(wide, min_row_gap)

@@ -86,3 +86,25 @@ def test_ruled_tables_laid_out_by_libreoffice_read_row_by_row(tmp_path):
     text = '\n'.join(t['text'] for t in true_lines)
     cer = edit_distance(text, read.text) / len(text)
     assert cer <= bound('libreoffice_tables'), (cer, read.text)
+
+
+def test_short_labels_far_from_their_figures_read_across_and_columns_down():
+    """crnn_layout.xy_cut on ink masks: rows of short labels and figures at the right margin far apart (leader
+    dots too faint to be ink), the figures wider than NARROW_SIDE of the labels but not of the gap, read row by
+    row, each label with its figure; two columns of text as wide apart by a narrow gutter, their lines level, read
+    column by column."""
+    from crnn_layout import xy_cut
+    height = 20
+    rows = [(40 * i, 40 * i + height) for i in range(6)]
+    listing = np.zeros((240, 1000), np.uint8)
+    for (y0, y1), width in zip(rows, (150, 260, 180, 225, 160, 240)):
+        listing[y0:y1, :width] = 1
+        listing[y0:y1, 880:1000] = 1  # the figure, 120 px: wider than NARROW_SIDE of the widest label
+    none = np.zeros_like(listing)
+    boxes = xy_cut(listing, none, none, 1.5 * height, 0.3 * height)
+    assert [(x0, y0, x1) for x0, y0, x1, _, _ in boxes] == [(0, y0, 1000) for y0, _ in rows]
+    columns = np.zeros((240, 1000), np.uint8)
+    for y0, y1 in rows:
+        columns[y0:y1, :470] = columns[y0:y1, 530:] = 1
+    boxes = xy_cut(columns, none, none, 1.5 * height, 0.3 * height)
+    assert [(x0, y0) for x0, y0, _, _, _ in boxes] == [(0, y0) for y0, _ in rows] + [(530, y0) for y0, _ in rows]
