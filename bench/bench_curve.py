@@ -8,7 +8,7 @@ Reads ``versions.json`` in the folder (per version or run, in training order:
 the training hours it added on the 2-core CPU, steps, lines, the validation CER
 of its own run, the held-out line-set CER (greedy) measured by
 bench/bench_accuracy.py when it ended, and ``"shipped": false`` for a run that
-the next version continued from without shipping)
+the next version continued from without shipping; CERs null for a run lost before it was measured)
 and each ``<version>_history.csv`` there (a run's history.csv, for the curve
 inside a run), and writes a table and bench/curve_cer.png into BENCHMARKS.md
 section 'curve' (or --section, with the plot named after it). The commands of every version are in
@@ -28,6 +28,11 @@ TITLES = {'curve': 'CER against CPU-hours of training, all versions',
           'curve_light': 'CER against CPU-hours of training: the light recognizer (--arch light), distilled from v8'}
 
 
+def measured(value, spec='.3f'):
+    """A figure as the table shows it: '-' where the run was lost before it was measured."""
+    return '-' if value is None else format(value, spec)
+
+
 def main(argv=None):
     import argparse
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -43,9 +48,12 @@ def main(argv=None):
     for v in versions:
         total += v['hours']
         points.append((total, v))
-        table.append('| %s | %.2f | %.2f | %s | %s | %.3f | %.3f | %.3f | %s |' % (
-            v['name'] + ('' if v.get('shipped', True) else ' (run, not shipped)'), v['hours'], total, format(v['steps'], ','), format(v['lines'], ','), v['val_cer'],
-            v['short_cer'], v['long_cer'], v['machine']))
+        table.append('| %s | %.2f | %.2f | %s | %s | %s | %s | %s | %s |' % (
+            v['name'] + ('' if v.get('shipped', True) else ' (run, not shipped)'), v['hours'], total,
+            measured(v['steps'], ','), measured(v['lines'], ','),
+            *(measured(v[k]) for k in ('val_cer', 'short_cer', 'long_cer')),
+            v['machine']))
+    points = [(x, v) for x, v in points if v['short_cer'] is not None]  # a run lost before it was measured: hours only
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -57,14 +65,12 @@ def main(argv=None):
     if unshipped:
         ax.plot([x for x, _ in unshipped] * 2, [v[k] for k in ('short_cer', 'long_cer') for _, v in unshipped], 'o',
                 mfc='white', color='black', label='run not shipped')
-    start = 0.0
     for x, v in points:
         path = os.path.join(folder, '%s_history.csv' % v['name'])
         if os.path.exists(path):
             h = read_csv(path)
-            ax.plot(start + np.asarray(h['time']) / 3600, h['val_cer'], ':', color='gray',
+            ax.plot(x - v['hours'] + np.asarray(h['time']) / 3600, h['val_cer'], ':', color='gray',
                     label='own validation split, inside %s' % v['name'])
-        start = x
     ax.set_xlabel('CPU-hours of training (2 cores)')
     ax.set_ylabel('CER')
     ax.set_yscale('log')
