@@ -48,6 +48,8 @@ def test_notebook_runs_and_shows_results(tmp_path, monkeypatch):
     heldout = ''.join(o.get('text', '') for o in outputs_of(nb, 'heldout = GTUtility') if o.output_type == 'stream')
     cer = float(heldout.split('CER ')[1].split()[0])
     assert cer <= bound('heldout_lines', extra=3), heldout  # the shipped weights, after two training steps
+    light = ''.join(o.get('text', '') for o in outputs_of(nb, 'light_texts = ') if o.output_type == 'stream')
+    assert float(light.split('CER ')[1].split()[0]) <= bound('heldout_lines_light'), light
     [run] = os.listdir(tmp_path / 'checkpoints')
     files = set(os.listdir(tmp_path / 'checkpoints' / run))
     assert {'source.py', 'charset.json', 'history.csv', 'log.csv', 'weights.002.h5', 'model.h5',
