@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from helpers import ROOT, run_tool
+from test_page import needs_fonts, needs_libreoffice
 from crnn_data import GTUtility
 from crnn_lines import read_image
 from utils.synth.lines import BUNDLED_FONT, Renderer, SampleMaker, font_coverage, generate, typeset
@@ -323,3 +324,24 @@ def test_heldout_cli_writes_the_symbol_set(tmp_path):
     assert len(gtu.texts()) == 6 and 'symbols: 6 lines' in r.stdout
     with open(tmp_path / 'symbols' / 'korean_printed_sentence.json', encoding='utf-8') as f:
         assert all(a['attributes']['font'] in HELDOUT_FONTS for a in json.load(f)['annotations'])
+
+
+def test_a_crop_takes_a_line_s_text_only_when_it_spans_the_line():
+    """utils.synth.doc.spans: a found line reaching both ends of the true one (to within a syllable) is that line;
+    a list row's figure with its leader dots, found apart from its label, is not."""
+    from utils.synth.doc import spans
+    true = [[100, 50], [900, 50], [900, 80], [100, 80]]
+    assert spans([[110, 48], [905, 48], [905, 82], [110, 82]], true)
+    assert not spans([[420, 48], [905, 48], [905, 82], [420, 82]], true)
+
+
+@needs_libreoffice
+@needs_fonts
+def test_doc_crops_of_list_documents(tmp_path):
+    """python -m utils.synth.doc --crops --kind lists: an AI-Hub-format training set of the rows of LibreOffice list
+    documents (every second one with dot leaders, dropped from the labels as the reader drops them)."""
+    out = run_tool('-m utils.synth.doc', '--out', tmp_path, '--count', 4, '--seed', 7003, '--kind', 'lists', '--crops',
+                   timeout=600)
+    assert out.returncode == 0, out.stderr
+    texts = GTUtility(str(tmp_path), verbose=False).texts()
+    assert sum(t.endswith(('원', '%')) for t in texts) >= 5 and not any('...' in t or '··' in t for t in texts), texts
