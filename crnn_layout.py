@@ -11,6 +11,7 @@ import numpy as np
 COLUMN_PREFERENCE = 1.5
 COLUMN_LINES = 4  # a column gap runs down at least this many text lines (justified word gaps line up by chance)
 NARROW_SIDE = 0.4  # one side of a gap this much narrower than the other or the gap, lines level: labels and figures
+STACKED = 1.7  # a box this many times the page's median line height holds lines that no row gap parted
 
 
 def find_rules(mask, height):
@@ -76,6 +77,30 @@ def xy_cut(text, h_rules, v_rules, min_column_gap, min_row_gap=1):
                 row, rows_cut = rows_cut, rows_cut + 1
             first, second = (x0, y0, x0 + s, y1, row), (x0 + e, y0, x1, y1, row)
         stack += [second, first]  # the first (top or left) part is read first
+    return out
+
+
+def split_stacked(text, boxes):
+    """Boxes (x0, y0, x1, y1, row) with those taller than STACKED x the page's line height split at their blank
+    rows of any height, into pieces each at least half that height (widest gaps first): lines that xy_cut left
+    together because their gap was under its ``min_row_gap``. A photo's defocus narrows the gaps and joins each
+    syllable's parts into one blob, which raises the glyph height that gap is measured against. The line height
+    is the median height of the boxes without a blank row inside; without such boxes nothing is split."""
+    blank_rows = [_gaps(text[y0:y1, x0:x1].any(axis=1), np.zeros(y1 - y0, bool)) for x0, y0, x1, y1, _ in boxes]
+    single = [b[3] - b[1] for b, gaps in zip(boxes, blank_rows) if not gaps]
+    if not single:
+        return boxes
+    line, out = float(np.median(single)), []
+    for (x0, y0, x1, y1, row), gaps in zip(boxes, blank_rows):
+        pieces = [(0, y1 - y0)]
+        for s, e, _ in sorted(gaps, key=lambda g: g[0] - g[1]) if y1 - y0 > STACKED * line else []:
+            a, b = next(p for p in pieces if p[0] <= s and e <= p[1])
+            if s - a >= 0.5 * line and b - e >= 0.5 * line:
+                pieces[pieces.index((a, b))] = (a, s)
+                pieces.append((e, b))
+        for a, b in sorted(pieces):
+            cols = np.flatnonzero(text[y0 + a:y0 + b, x0:x1].any(axis=0))
+            out.append((x0 + int(cols[0]), y0 + a, x0 + int(cols[-1]) + 1, y0 + b, row))
     return out
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from crnn_layout import find_rules, xy_cut
+from crnn_layout import find_rules, split_stacked, xy_cut
 from crnn_utils import drop_leaders
 from crnn_photo import (find_page, flatten_light, line_field, map_polygon, straighten, unstraighten_polygon,
                         unwarp)
@@ -167,8 +167,10 @@ def find_lines(gray, max_skew=MAX_SKEW, ink=None):
     text = np.where(h_rules | v_rules, 0, upright).astype(np.uint8)
     text = remove_specks(text, min_area=max(4, int(0.01 * height * height)))
     # what is left of rules where text touched them is thinner or flatter than any glyph
-    boxes = level_cells([b for b in xy_cut(text, h_rules, v_rules, 1.5 * height, max(2, 0.3 * height))
-                         if b[3] - b[1] >= 0.5 * height and b[2] - b[0] >= 0.3 * height], 2 * height)
+    boxes = level_cells(split_stacked(text, [b for b in xy_cut(text, h_rules, v_rules, 1.5 * height,
+                                                               max(2, 0.3 * height))
+                                             if b[3] - b[1] >= 0.5 * height and b[2] - b[0] >= 0.3 * height]),
+                        2 * height)
     inverse = cv2.invertAffineTransform(rotation(gray.shape, angle))
     pad = max(2, int(0.15 * height))
     lines = []

@@ -424,3 +424,20 @@ def test_two_columns_with_level_lines_still_read_column_by_column():
     assert len(lines) == 2 * len(left)
     xs = [line.box[0] for line in lines]
     assert xs[:len(left)] == [min(xs)] * len(left) or max(xs[:len(left)]) < min(xs[len(left):])
+
+
+def test_lines_a_photo_s_defocus_brings_together_are_split_apart():
+    """Tight paragraphs defocused as a phone photo blurs them: the blur joins each syllable's parts (raising
+    the glyph height the row gaps are measured against) and narrows the gaps between lines, so the XY-cut leaves
+    each paragraph one box; crnn_layout.split_stacked parts them at their blank rows, by the height of the page's
+    single lines. Sharp, the same page reads the same."""
+    para = ['계약을 체결한다. 갑과 을은 다음과 같이', '시장·군수·구청장은 다음 각 호의 사항을', '공시하여 1. 현재 등록된 국제결혼중개업체',
+            '2. 제18조에 따라 영업정지 및 등록취소', '등의 조치를 받은 경우 그 조치에 관한 사항', '필요한 사항은 여성가족부령으로 정한다.']
+    rows = ([[(100, '제1조 (목적)')], [(100, '')]] + [[(100, t)] for t in para[:4]] + [[(100, '')], [(100, '제2조 (정의)')],
+            [(100, '')]] + [[(100, t)] for t in para[3:]])
+    sharp = _draw_rows(rows, leading=31)
+    for gray in (sharp, cv2.GaussianBlur(sharp, (0, 0), 1.2)):
+        lines, _ = find_lines(gray)
+        tops = [line.box[1] for line in lines]
+        assert len(lines) == 9 and tops == sorted(tops), [line.box for line in lines]
+        assert all(line.box[3] - line.box[1] < 45 for line in lines)  # one line each: 31 px apart
