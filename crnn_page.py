@@ -25,7 +25,7 @@ from crnn_photo import (find_page, flatten_light, line_field, map_polygon, strai
 
 MAX_SKEW = 5.0
 SIDEWAYS_MARGIN = 1.5  # columns this much sharper than rows: the page lies on its side
-UPSIDE_DOWN_CONFIDENCE = 0.8  # a page read with a lower mean line confidence is tried turned by 180 degrees
+UNSURE_PAGE_CONFIDENCE = 0.8  # a page read with a lower mean line confidence is tried in the other orientations
 TURN_MARGIN = 0.1  # a page is turned only when it reads this much more confidently turned (mean line confidence)
 SAMPLE_LINES = 8  # the widest lines read both ways to decide whether a page lies on its side
 
@@ -278,6 +278,11 @@ def mean_confidence(lines):
     return float(np.mean([line.confidence for line in lines])) if lines else 0.0
 
 
+def rotated(gray, turns):
+    """``gray`` turned ``turns`` quarters counter-clockwise, contiguous for OpenCV."""
+    return np.ascontiguousarray(np.rot90(gray, turns))
+
+
 def sample_confidence(gray, recognize, max_skew=MAX_SKEW, ink=None):
     """The mean confidence of the page's SAMPLE_LINES widest lines as read (0 without lines)."""
     lines, angle = find_lines(gray, max_skew, ink)
@@ -289,14 +294,17 @@ def sample_confidence(gray, recognize, max_skew=MAX_SKEW, ink=None):
 
 
 def sideways_turns(gray, recognize, max_skew=MAX_SKEW, ink=None):
-    """1 when the page lies on its side: its columns project sharper than its rows (is_sideways) and its widest
-    lines read clearly more confidently turned a quarter (TURN_MARGIN); else 0. The recognizer's word keeps
-    perspective, shadows and pictures from turning an upright page. ``ink``: the page's scan_ink, if known."""
+    """1 or 3 (counter-clockwise quarter turns) when the page lies on its side: its columns project sharper than
+    its rows (is_sideways) and its widest lines read clearly more confidently (TURN_MARGIN) turned that way, the
+    better of the two quarter turns; else 0. Both are tried, since a quarter turn one way leaves a page that lay
+    on its side the other way upside down, whose lines may read no better than sideways. The recognizer's word
+    keeps perspective, shadows and pictures from turning an upright page. ``ink``: the page's scan_ink, if
+    known."""
     if not is_sideways(gray, ink):
         return 0
-    turned = np.ascontiguousarray(np.rot90(gray, 1))
-    return int(sample_confidence(turned, recognize, max_skew) > sample_confidence(gray, recognize, max_skew, ink)
-               + TURN_MARGIN)
+    confidence = {turns: sample_confidence(rotated(gray, turns), recognize, max_skew) for turns in (1, 3)}
+    best = max(confidence, key=confidence.get)
+    return best if confidence[best] > sample_confidence(gray, recognize, max_skew, ink) + TURN_MARGIN else 0
 
 
 def read_lines(gray, recognize, max_skew=MAX_SKEW):
@@ -304,21 +312,16 @@ def read_lines(gray, recognize, max_skew=MAX_SKEW):
     four orientations, flat or photographed: a page on a darker background is
     found and seen flat (crnn_photo), uneven light evened out, a page on its
     side (sideways_turns) turned a quarter, and a page read with a mean
-    confidence under UPSIDE_DOWN_CONFIDENCE read turned by 180 degrees too,
-    that reading kept when clearly more confident. The turn is
-    counter-clockwise, what was done to read the page; polygons stay in the
-    image's own pixels."""
+    confidence under UNSURE_PAGE_CONFIDENCE tried in the other three
+    orientations (other_turns). The turn is counter-clockwise, what was done
+    to read the page; polygons stay in the image's own pixels."""
     corners = find_page(gray)
     page, to_image = unwarp(gray, corners) if corners is not None else (gray, None)
     page = flatten_light(page)
     ink = scan_ink(page, max_skew)
     turns = sideways_turns(page, recognize, max_skew, ink)
-    best = read_upright(np.ascontiguousarray(np.rot90(page, turns)), recognize, max_skew, None if turns else ink)
-    if mean_confidence(best[0]) < UPSIDE_DOWN_CONFIDENCE:
-        other = read_upright(np.ascontiguousarray(np.rot90(page, turns + 2)), recognize, max_skew)
-        if mean_confidence(other[0]) > mean_confidence(best[0]) + TURN_MARGIN:
-            best, turns = other, turns + 2
-    lines, angle = best
+    (lines, angle), turns = other_turns(page, recognize, max_skew, turns,
+                                        read_upright(rotated(page, turns), recognize, max_skew, None if turns else ink))
     for line in lines:
         for part in [line] + line.cells:
             if turns:
@@ -326,6 +329,24 @@ def read_lines(gray, recognize, max_skew=MAX_SKEW):
             if to_image is not None:
                 part.polygon = map_polygon(part.polygon, to_image)
     return lines, angle, 90 * turns
+
+
+def other_turns(page, recognize, max_skew, turns, reading):
+    """(reading, turns): ``reading`` (read_upright's, of ``page`` turned ``turns`` quarters) when its mean
+    confidence is UNSURE_PAGE_CONFIDENCE or more; else the page's widest lines are read in the other three
+    orientations too, and the most confident one read whole and kept if it reads clearly (TURN_MARGIN) more
+    confidently. The photo of a page on its side often projects no sharper across than along (its syllables
+    line up in columns too), so is_sideways alone does not find it."""
+    confidence = mean_confidence(reading[0])
+    if confidence >= UNSURE_PAGE_CONFIDENCE:
+        return reading, turns
+    samples = {t % 4: sample_confidence(rotated(page, t), recognize, max_skew) for t in (turns + 1, turns + 2,
+                                                                                            turns + 3)}
+    best = max(samples, key=samples.get)
+    if samples[best] <= confidence + TURN_MARGIN:
+        return reading, turns
+    other = read_upright(rotated(page, best), recognize, max_skew)
+    return (other, best) if mean_confidence(other[0]) > confidence + TURN_MARGIN else (reading, turns)
 
 
 def page_record(source, number, shape, lines, angle, turn=0):
