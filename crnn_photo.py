@@ -15,6 +15,7 @@ UNEVEN_LIGHT = 0.12  # paper brightness that varies more than this share across 
 STRIPS, BANDS = 24, 4  # a bowed line's height is followed in this many vertical strips, in this many page bands
 MAX_STEP = 0.25  # the most a line rises or falls from one strip to the next, as a share of the strip's width
 MIN_BOW = 4.0  # lines that bow less than this (pixels, beyond a straight slope) are left as they are
+PAGE_RIM = 0.01  # the page's outermost share (of its longer side) painted over once seen flat: desk, not text
 
 
 def order_corners(points):
@@ -84,13 +85,22 @@ def find_page(gray):
 
 def unwarp(gray, corners):
     """(the page seen flat, the 3x3 homography from its pixels to the image's): the quadrilateral ``corners``
-    warped to an upright rectangle as large as its longer opposite edges."""
+    warped to an upright rectangle as large as its longer opposite edges, its rim (PAGE_RIM)
+    painted with the paper just inside it."""
     tl, tr, br, bl = corners
     width = int(round(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))))
     height = int(round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))))
     flat = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
     to_flat = cv2.getPerspectiveTransform(np.float32(corners), flat)
     page = cv2.warpPerspective(gray, to_flat, (width, height), flags=cv2.INTER_LINEAR, borderValue=255)
+    # a corner found a pixel or two off leaves a sliver of desk along the rim, which the reading order would take
+    # for a narrow column level with every line (crnn_layout.rows_across); printed text keeps a wider margin
+    rim = max(1, int(round(PAGE_RIM * max(width, height))))
+    if min(width, height) > 4 * rim:
+        page[:rim] = np.median(page[rim:2 * rim], axis=0)
+        page[-rim:] = np.median(page[-2 * rim:-rim], axis=0)
+        page[:, :rim] = np.median(page[:, rim:2 * rim], axis=1, keepdims=True)
+        page[:, -rim:] = np.median(page[:, -2 * rim:-rim], axis=1, keepdims=True)
     return page, np.linalg.inv(to_flat)
 
 

@@ -140,3 +140,19 @@ def test_photos_on_their_side_either_way_are_turned_back(tmp_path):
     # measured 0.037-0.038 for the three photos (this page's small type defocused; the flat page 0.001); read
     # sideways, or with the lines of its tight paragraphs run together (before split_stacked), 0.45 or more
     assert max(cers[1:]) <= 0.06, cers
+
+
+def test_a_sliver_of_desk_along_the_page_s_edge_is_not_ink():
+    """Corners found a few pixels outside the page leave a sliver of dark desk along the flat page's edge, which
+    the reading order took for a narrow column level with every line (a two-column photo read across): unwarp
+    paints the rim (crnn_photo.PAGE_RIM) with the paper inside it, so no ink is left there."""
+    from crnn_page import binarize, remove_specks
+    from crnn_photo import PAGE_RIM, unwarp
+    gray, _ = sample()
+    photo, corners, _ = photo_of(gray, 3, 'mild')
+    outside = corners + 4 * np.sign(corners - corners.mean(axis=0))
+    page, _ = unwarp(photo, outside)
+    ink = remove_specks(binarize(page))
+    rim = int(round(PAGE_RIM * max(page.shape)))
+    edges = np.concatenate([ink[:rim].ravel(), ink[-rim:].ravel(), ink[:, :rim].ravel(), ink[:, -rim:].ravel()])
+    assert edges.sum() == 0 and ink[rim:-rim, rim:-rim].mean() > 0.01
