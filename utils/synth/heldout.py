@@ -34,16 +34,17 @@ that LibreOffice Writer laid out (utils.synth.doc, held-out text and font
 families): ``lo_pdf`` (the PDF pages rendered at 150 dpi as ``CRNN_predict.py
 --page x.pdf`` renders them; the PDFs are kept in ``lo_pdf/pdf``),
 ``lo_scan200`` and ``lo_scan300`` (simulated office scans: skew up to 2
-degrees, uneven light, blur, noise, JPEG), and ``photo_mild`` and
-``photo_strong``: the plain pages photographed on a desk (utils.synth.photo:
-perspective, uneven light and a shadow, defocus, noise, JPEG at phone sizes;
---photos adds them to existing page sets), ``photo_curl``: the plain pages
-curled (lines bowed, as near a book's spine) and photographed mildly, and the
-layout sets of LAYOUTS (--lists adds them): ``lo_list``, LibreOffice documents
-of lists, labels with their figures at the right margin (utils.synth.listing),
-``lo_columns``, contracts set in two justified columns, and ``lo_table``,
-documents of small ruled tables (each row one line, its cells joined by a
-space), at 150 dpi.
+degrees, uneven light, blur, noise, JPEG), the layout sets of LAYOUTS (--lists
+adds them): ``lo_list``, LibreOffice documents of lists, labels with their
+figures at the right margin (utils.synth.listing), ``lo_columns``, contracts
+set in two justified columns, and ``lo_table``, documents of small ruled
+tables (each row one line, its cells joined by a space), at 150 dpi; and the
+PHOTO_SETS (--photos adds them to existing page sets): ``photo_mild`` and
+``photo_strong``, the plain pages photographed on a desk (utils.synth.photo:
+perspective, uneven light and a shadow, defocus, noise, JPEG at phone sizes),
+``photo_curl``, the plain pages curled (lines bowed, as near a book's spine)
+and photographed mildly, and ``photo_columns``, the lo_columns pages
+photographed mildly; each photo's record names its flat page (``flat``).
 """
 import argparse
 import json
@@ -238,8 +239,8 @@ def build_pages(out, plain_pages=8, documents=6):
                     jpeg, matrix, angle = scan(gray, rng)
                     write_page(stem, '.jpg', jpeg, page_lines(lines, dpi, matrix), dict(settings, angle=round(angle, 2)))
         counts[name] = k
-    counts.update(build_photos(out))
     counts.update(build_lists(out, documents))
+    counts.update(build_photos(out))
     return counts
 
 
@@ -269,44 +270,47 @@ def build_lists(out, documents=6, dpi=150, names=None):
     return counts
 
 
+# Photographed sets: {set: (the set whose pages are photographed, strength, curled first, seed)}
+PHOTO_SETS = {'photo_mild': ('plain', 'mild', False, 0), 'photo_strong': ('plain', 'strong', False, 1),
+              'photo_curl': ('plain', 'mild', True, 9), 'photo_columns': ('lo_columns', 'mild', False, 10)}
+
+
 def build_photos(out):
-    """photo_mild, photo_strong and photo_curl (curled pages, utils.synth.photo.bend, photographed at the mild
-    strength) from the plain pages in ``out``; returns {set name: page count}."""
+    """The PHOTO_SETS from the page sets in ``out`` (plain, lo_columns): each page photographed on a desk
+    (utils.synth.photo; curled first for photo_curl, utils.synth.photo.bend), its record naming the flat page
+    (``flat``); returns {set name: page count}. A set whose pages are not there yet is said and left out."""
     import cv2
     import numpy as np
     from crnn_photo import map_polygon
-    from utils.synth.photo import STRENGTHS, bend, photograph
-    plain = os.path.join(out, 'plain')
-    pages = sorted(f for f in os.listdir(plain) if f.endswith('.png')) if os.path.isdir(plain) else []
-    if not pages:
-        raise ValueError('%s: no plain pages to photograph (write the page sets first: --pages)' % plain)
+    from utils.synth.photo import bend, photograph
     counts = {}
-    for k, strength in enumerate(STRENGTHS):
-        folder = os.path.join(out, 'photo_' + strength)
+    for name, (source, strength, curled, seed) in PHOTO_SETS.items():
+        flat = os.path.join(out, source)
+        pages = sorted(f for f in os.listdir(flat) if f.endswith('.png')) if os.path.isdir(flat) else []
+        if not pages and source == 'plain':
+            raise ValueError('%s: no plain pages to photograph (write the page sets first: --pages)' % flat)
+        if not pages:
+            print('%s: left out, no %s pages to photograph (--lists writes them)' % (name, source))
+            continue
+        folder, rng = os.path.join(out, name), np.random.default_rng([PAGE_SEEDS['photo'], seed])
         os.makedirs(folder, exist_ok=True)
-        rng = np.random.default_rng([PAGE_SEEDS['photo'], k])
-        for name in pages:
-            stem = os.path.splitext(name)[0]
-            truth = json.load(open(os.path.join(plain, stem + '.json'), encoding='utf-8'))
-            jpeg, matrix = photograph(cv2.imread(os.path.join(plain, name), cv2.IMREAD_GRAYSCALE), rng, strength)
-            lines = [dict(l, polygon=map_polygon(l['polygon'], matrix)) for l in truth['lines']]
-            settings = {k: v for k, v in truth.items() if k not in ('text', 'lines')}
-            h, w = cv2.imread(os.path.join(plain, name), cv2.IMREAD_GRAYSCALE).shape
-            corners = map_polygon([[0, 0], [w, 0], [w, h], [0, h]], matrix)
-            write_page(os.path.join(folder, stem), '.jpg', jpeg, lines, dict(settings, photo=strength, corners=corners))
-        counts['photo_' + strength] = len(pages)
-    folder, rng = os.path.join(out, 'photo_curl'), np.random.default_rng([PAGE_SEEDS['photo'], 9])
-    os.makedirs(folder, exist_ok=True)
-    for name in pages:  # curled, then photographed at the mild strength
-        stem = os.path.splitext(name)[0]
-        truth = json.load(open(os.path.join(plain, stem + '.json'), encoding='utf-8'))
-        page, displacement = bend(cv2.imread(os.path.join(plain, name), cv2.IMREAD_GRAYSCALE), rng)
-        jpeg, matrix = photograph(page, rng, 'mild')
-        lines = [dict(l, polygon=map_polygon([[x, y + float(displacement(x, y))] for x, y in l['polygon']], matrix))
-                 for l in truth['lines']]
-        settings = {k: v for k, v in truth.items() if k not in ('text', 'lines')}
-        write_page(os.path.join(folder, stem), '.jpg', jpeg, lines, dict(settings, photo='mild, curled'))
-    counts['photo_curl'] = len(pages)
+        for page_name in pages:
+            stem = os.path.splitext(page_name)[0]
+            truth = json.load(open(os.path.join(flat, stem + '.json'), encoding='utf-8'))
+            page = cv2.imread(os.path.join(flat, page_name), cv2.IMREAD_GRAYSCALE)
+            h, w = page.shape
+            moved = lambda polygon: polygon
+            if curled:
+                page, displacement = bend(page, rng)
+                moved = lambda polygon: [[x, y + float(displacement(x, y))] for x, y in polygon]
+            jpeg, matrix = photograph(page, rng, strength)
+            lines = [dict(l, polygon=map_polygon(moved(l['polygon']), matrix)) for l in truth['lines']]
+            settings = dict({k: v for k, v in truth.items() if k not in ('text', 'lines')},
+                            photo=strength + (', curled' if curled else ''), flat=source + '/' + page_name)
+            if not curled:
+                settings['corners'] = map_polygon([[0, 0], [w, 0], [w, h], [0, h]], matrix)
+            write_page(os.path.join(folder, stem), '.jpg', jpeg, lines, settings)
+        counts[name] = len(pages)
     return counts
 
 
