@@ -82,15 +82,17 @@ def scores(gts, probs, charset, lm, alpha=None, beta=None, gates=()):
 
 
 def kiwi_load(folders, model_pred, charset):
-    """Prints Kiwi's load time and `--lm kiwi`'s CER on each set, with all of Kiwi's dictionaries and as
-    utils.lm.KiwiLM loads it (without the typo and multi-word ones)."""
+    """Prints Kiwi's load time (with its first analysis) and `--lm kiwi`'s CER on each set, with all of Kiwi's
+    dictionaries, without the typo and multi-word ones, and as utils.lm.KiwiLM loads it (KIWI_OPTIONS)."""
     import statistics
     import time
     from kiwipiepy import Kiwi
     from crnn_utils import greedy_decode, recognition_metrics
-    from utils.lm import GATE, KiwiLM, ctc_nbest, unsure_lines
+    from utils.lm import GATE, KIWI_OPTIONS, KiwiLM, ctc_nbest, unsure_lines
     sets = {folder: softmax_outputs(model_pred, folder) for folder in folders}
-    for name, options in (('all dictionaries', {}), ('as utils.lm loads it', None)):
+    for name, options in (('all dictionaries', {}), ('without the typo and multi-word dictionaries (until 2026-12-06)',
+                                                     dict(load_typo_dict=False, load_multi_dict=False)),
+                          ('as utils.lm loads it: %s' % ', '.join('%s=%s' % kv for kv in KIWI_OPTIONS.items()), None)):
         kiwi, times = KiwiLM(), []
         for _ in range(3):
             start = time.perf_counter()

@@ -36,6 +36,10 @@ ORDER, ALPHA, BETA, BEAM = 3, 0.3, 2.0, 8
 GATE = 0.6
 # Weight of Kiwi's sentence score beside the CTC log probability, chosen on ood_dev (0.2-1.0; bench_lm --kiwi-dev).
 KIWI_WEIGHT = 0.4
+# Kiwi without its optional dictionaries (typos, multi-word expressions, the default user dictionary of names) and
+# its thread pool loads in a third of the time and scores the held-out and out-of-domain lines' readings the same
+# (BENCHMARKS 'lm_kiwi_load'); the rescoring reads one line at a time
+KIWI_OPTIONS = dict(num_workers=1, load_typo_dict=False, load_multi_dict=False, load_default_dict=False)
 NBEST_PRUNE = 1e-3  # classes under this probability at a frame are not tried in a line's n-best (bench_lm --prune-dev)
 
 
@@ -191,9 +195,7 @@ class KiwiLM:
                 except ImportError:
                     raise ValueError("the 'kiwi' language model needs kiwipiepy and its model: pip install "
                                      "kiwipiepy (requirements.txt), or decode with --lm ngram or --no-lm") from None
-                # without its typo and multi-word dictionaries Kiwi loads in half the time and scores the held-out
-                # and out-of-domain lines' readings the same (BENCHMARKS 'lm')
-                self._kiwi = Kiwi(load_typo_dict=False, load_multi_dict=False)
+                self._kiwi = Kiwi(**KIWI_OPTIONS)
         return self._kiwi
 
     def score(self, text):
