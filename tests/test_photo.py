@@ -156,3 +156,19 @@ def test_a_sliver_of_desk_along_the_page_s_edge_is_not_ink():
     rim = int(round(PAGE_RIM * max(page.shape)))
     edges = np.concatenate([ink[:rim].ravel(), ink[-rim:].ravel(), ink[:, :rim].ravel(), ink[:, -rim:].ravel()])
     assert edges.sum() == 0 and ink[rim:-rim, rim:-rim].mean() > 0.01
+
+
+def test_a_12_megapixel_photo_is_read_at_most_max_page_side():
+    """A page photographed at 12 megapixels is seen flat averaged down to MAX_PAGE_SIDE on its long side (as
+    accurate and faster, BENCHMARKS 'photos'), and the homography still takes the flat page's corners to the
+    page's corners in the photo."""
+    from crnn_photo import MAX_PAGE_SIDE, unwarp
+    gray, _ = sample()
+    photo, corners, _ = photo_of(gray, 5, 'mild_12mp')
+    assert max(photo.shape) >= 3900
+    found = find_page(photo)
+    page, to_image = unwarp(photo, found)
+    h, w = page.shape
+    assert max(h, w) == MAX_PAGE_SIDE
+    back = np.float32(map_polygon([[0, 0], [w, 0], [w, h], [0, h]], to_image))
+    assert np.abs(back - found).max() < 2.0, (back, found)

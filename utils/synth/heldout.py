@@ -43,8 +43,9 @@ PHOTO_SETS (--photos adds them to existing page sets): ``photo_mild`` and
 ``photo_strong``, the plain pages photographed on a desk (utils.synth.photo:
 perspective, uneven light and a shadow, defocus, noise, JPEG at phone sizes),
 ``photo_curl``, the plain pages curled (lines bowed, as near a book's spine)
-and photographed mildly, and ``photo_columns``, the lo_columns pages
-photographed mildly; each photo's record names its flat page (``flat``).
+and photographed mildly, ``photo_columns``, the lo_columns pages
+photographed mildly, and ``photo_12mp``, the plain pages photographed mildly
+at 12 megapixels; each photo's record names its flat page (``flat``).
 """
 import argparse
 import json
@@ -272,7 +273,8 @@ def build_lists(out, documents=6, dpi=150, names=None):
 
 # Photographed sets: {set: (the set whose pages are photographed, strength, curled first, seed)}
 PHOTO_SETS = {'photo_mild': ('plain', 'mild', False, 0), 'photo_strong': ('plain', 'strong', False, 1),
-              'photo_curl': ('plain', 'mild', True, 9), 'photo_columns': ('lo_columns', 'mild', False, 10)}
+              'photo_curl': ('plain', 'mild', True, 9), 'photo_columns': ('lo_columns', 'mild', False, 10),
+              'photo_12mp': ('plain', 'mild_12mp', False, 11)}
 
 
 def build_photos(out):

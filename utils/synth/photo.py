@@ -11,10 +11,12 @@ bowed, as near a book's spine).
 import cv2
 import numpy as np
 
-# strength: (corner shift as a share of the page side, lo..hi), shadow darkness, blur sigma at 1550 px, JPEG quality
+# strength: (corner shift as a share of the page side, lo..hi), shadow darkness, blur sigma at 1550 px, JPEG quality,
+# the photo's long side (mild_12mp: mild at a 12-megapixel phone's 4000 x 3000)
 STRENGTHS = {
     'mild': dict(corners=(0.02, 0.07), shadow=(0.15, 0.3), blur=(0.4, 0.9), quality=(75, 85), long_side=(2000, 2200)),
     'strong': dict(corners=(0.06, 0.12), shadow=(0.3, 0.5), blur=(0.8, 1.4), quality=(60, 75), long_side=(1800, 4000)),
+    'mild_12mp': dict(corners=(0.02, 0.07), shadow=(0.15, 0.3), blur=(0.4, 0.9), quality=(75, 85), long_side=(3900, 4100)),
 }
 
 
