@@ -131,8 +131,8 @@ def main(argv=None):
             'photographed by utils.synth.photo: mild = corners moved 2-7 %% of the page, strong = 6-12 %%, curl = '
             'curled then mild; light gradient, shadow, defocus, noise, JPEG) and photo_columns (the lo_columns pages, '
             'two justified columns laid out by LibreOffice, photographed mildly) and photo_12mp (the plain pages '
-            'photographed mildly at 4000 x 3000); flat = the same pages as rendered. Page CER: true lines joined by newlines against the reader\'s, leader dots and runs of spaces '
-            'made one. Times are per page, each photo against its own flat page in the same run. Tesseract runs '
+            'photographed mildly at 4000 x 3000); flat = the same pages as rendered. Page CER: true lines joined by '
+            'newlines against the reader\'s, leader dots and runs of spaces made one. Times are per page, each photo against its own flat page in the same run. Tesseract runs '
             'single-threaded (OMP_THREAD_LIMIT=1).' % (model_name, 'greedy' if args.lm == 'none' else '`--lm %s`'
                                                          % args.lm)]
     print('\n'.join(out))
