@@ -80,7 +80,8 @@ def photo_row(name, rows, tesseract):
     within = sum(r[1] - r[2] <= FLAT_MARGIN for r in rows)
     return '| %s | %d | %d-%d | %.4f | %.4f | %d of %d | %s %+.4f | %s | %s | %.2f | %d |' % (
         name, len(rows), min(r[7] for r in rows), max(r[7] for r in rows), photo, flat, within, len(rows), worst[0],
-        worst[1] - worst[2], '%.4f' % tess if tesseract else '-', '%.2f' % (photo / tess) if tesseract and tess else '-',
+        worst[1] - worst[2], '%.4f' % tess if tesseract else '-',
+        '%.2f' % (photo / tess) if tesseract and tess else '-',
         statistics.median(r[3] / r[4] for r in rows), sum(r[5] != 0 for r in rows))
 
 
@@ -132,8 +133,8 @@ def main(argv=None):
             'curled then mild; light gradient, shadow, defocus, noise, JPEG) and photo_columns (the lo_columns pages, '
             'two justified columns laid out by LibreOffice, photographed mildly) and photo_12mp (the plain pages '
             'photographed mildly at 4000 x 3000); flat = the same pages as rendered. Page CER: true lines joined by '
-            'newlines against the reader\'s, leader dots and runs of spaces made one. Times are per page, each photo against its own flat page in the same run. Tesseract runs '
-            'single-threaded (OMP_THREAD_LIMIT=1).' % (model_name, 'greedy' if args.lm == 'none' else '`--lm %s`'
+            'newlines against the reader\'s, leader dots and runs of spaces made one. Times are per page, each photo '
+            'against its own flat page in the same run. Tesseract runs single-threaded (OMP_THREAD_LIMIT=1).' % (model_name, 'greedy' if args.lm == 'none' else '`--lm %s`'
                                                          % args.lm)]
     print('\n'.join(out))
     if not args.no_write:

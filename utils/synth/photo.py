@@ -16,7 +16,8 @@ import numpy as np
 STRENGTHS = {
     'mild': dict(corners=(0.02, 0.07), shadow=(0.15, 0.3), blur=(0.4, 0.9), quality=(75, 85), long_side=(2000, 2200)),
     'strong': dict(corners=(0.06, 0.12), shadow=(0.3, 0.5), blur=(0.8, 1.4), quality=(60, 75), long_side=(1800, 4000)),
-    'mild_12mp': dict(corners=(0.02, 0.07), shadow=(0.15, 0.3), blur=(0.4, 0.9), quality=(75, 85), long_side=(3900, 4100)),
+    'mild_12mp': dict(corners=(0.02, 0.07), shadow=(0.15, 0.3), blur=(0.4, 0.9), quality=(75, 85),
+                      long_side=(3900, 4100)),
 }
 
 
