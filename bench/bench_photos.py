@@ -134,8 +134,8 @@ def main(argv=None):
             'two justified columns laid out by LibreOffice, photographed mildly) and photo_12mp (the plain pages '
             'photographed mildly at 4000 x 3000); flat = the same pages as rendered. Page CER: true lines joined by '
             'newlines against the reader\'s, leader dots and runs of spaces made one. Times are per page, each photo '
-            'against its own flat page in the same run. Tesseract runs single-threaded (OMP_THREAD_LIMIT=1).' % (model_name, 'greedy' if args.lm == 'none' else '`--lm %s`'
-                                                         % args.lm)]
+            'against its own flat page in the same run. Tesseract runs single-threaded (OMP_THREAD_LIMIT=1).'
+            % (model_name, 'greedy' if args.lm == 'none' else '`--lm %s`' % args.lm)]
     print('\n'.join(out))
     if not args.no_write:
         write_section(args.section, 'Photographed pages against the same pages flat, and turns on every set',
