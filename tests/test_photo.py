@@ -89,6 +89,22 @@ def test_curled_lines_are_followed_and_flat_pages_have_none():
         assert straighten(bent, field).shape == bent.shape
 
 
+def read_with_cli(tmp_path, images, truth):
+    """(page records, CER of each against ``truth``) of ``images`` ({file name: image}) written to ``tmp_path``
+    and read greedily by CRNN_predict.py --page in one call; a table row's cells each a line, as the truth has
+    them."""
+    paths = [str(tmp_path / name) for name in images]
+    for path, image in zip(paths, images.values()):
+        cv2.imwrite(path, image)
+    out = str(tmp_path / 'pages.json')
+    r = run_tool('CRNN_predict.py', '--page', *paths, '--output', out, '--no-lm')
+    assert r.returncode == 0, r.stderr[-2000:]
+    records = json.load(open(out, encoding='utf-8'))['pages']
+    return records, [edit_distance(truth['text'], '\n'.join(c['text'] for l in rec['lines']
+                                                             for c in l.get('cells', [l]))) / len(truth['text'])
+                     for rec in records]
+
+
 def test_photos_read_almost_as_well_as_the_flat_page_and_are_not_turned(tmp_path):
     """The sample page photographed (mild), that photo turned on its side, and the page curled: read with the
     CLI, the photo is not turned and the turned one is turned back; all read within a small margin of the flat
@@ -96,19 +112,9 @@ def test_photos_read_almost_as_well_as_the_flat_page_and_are_not_turned(tmp_path
     gray, truth = sample()
     photo, _, matrix = photo_of(gray, 7, 'mild')
     curled, displacement = bend(gray, np.random.default_rng(9))
-    paths = [str(tmp_path / 'flat.png'), str(tmp_path / 'photo.jpg'), str(tmp_path / 'sideways.jpg'),
-             str(tmp_path / 'curled.png')]
-    cv2.imwrite(paths[0], gray)
-    cv2.imwrite(paths[1], photo)
-    cv2.imwrite(paths[2], np.rot90(photo, 1))
-    cv2.imwrite(paths[3], curled)
-    out = str(tmp_path / 'pages.json')
-    r = run_tool('CRNN_predict.py', '--page', *paths, '--output', out, '--no-lm')
-    assert r.returncode == 0, r.stderr[-2000:]
-    records = json.load(open(out, encoding='utf-8'))['pages']
+    records, cers = read_with_cli(tmp_path, {'flat.png': gray, 'photo.jpg': photo,
+                                             'sideways.jpg': np.rot90(photo, 1), 'curled.png': curled}, truth)
     assert [rec['turn'] for rec in records] == [0, 0, 270, 0]
-    cers = [edit_distance(truth['text'], '\n'.join(c['text'] for l in rec['lines'] for c in l.get('cells', [l])))
-            / len(truth['text']) for rec in records]  # a table row's cells each a line, as the truth has them
     assert max(cers[1:]) <= cers[0] + 0.01, cers  # the curled page unstraightened misreads 0.1 or more
     moved = [map_polygon(t['polygon'], matrix) for t in truth['lines']]
     found = [c['polygon'] for line in records[1]['lines'] for c in line.get('cells', [line])]
@@ -127,16 +133,9 @@ def test_photos_on_their_side_either_way_are_turned_back(tmp_path):
     page; the photo upright is not turned."""
     gray, truth = sample('contract_page2')
     photo, _, _ = photo_of(gray, 0, 'mild')
-    paths = [str(tmp_path / name) for name in ('flat.png', 'upright.jpg', 'left.jpg', 'right.jpg')]
-    for path, image in zip(paths, (gray, photo, np.rot90(photo, 1), np.rot90(photo, 3))):
-        cv2.imwrite(path, image)
-    out = str(tmp_path / 'pages.json')
-    r = run_tool('CRNN_predict.py', '--page', *paths, '--output', out, '--no-lm')
-    assert r.returncode == 0, r.stderr[-2000:]
-    records = json.load(open(out, encoding='utf-8'))['pages']
+    records, cers = read_with_cli(tmp_path, {'flat.png': gray, 'upright.jpg': photo, 'left.jpg': np.rot90(photo, 1),
+                                             'right.jpg': np.rot90(photo, 3)}, truth)
     assert [rec['turn'] for rec in records] == [0, 0, 270, 90]
-    cers = [edit_distance(truth['text'], '\n'.join(c['text'] for l in rec['lines'] for c in l.get('cells', [l])))
-            / len(truth['text']) for rec in records]
     # measured 0.037-0.038 for the three photos (this page's small type defocused; the flat page 0.001); read
     # sideways, or with the lines of its tight paragraphs run together (before split_stacked), 0.45 or more
     assert max(cers[1:]) <= 0.06, cers
