@@ -293,6 +293,14 @@ def sample_confidence(gray, recognize, max_skew=MAX_SKEW, ink=None):
     return float(np.mean(recognize([crop_line(upright, line) for line in widest])[1]))
 
 
+def most_confident_turn(gray, recognize, max_skew, turns):
+    """(quarter turns, sample_confidence) of the orientation among ``turns`` whose widest lines read most
+    confidently."""
+    confidence = {t % 4: sample_confidence(rotated(gray, t), recognize, max_skew) for t in turns}
+    best = max(confidence, key=confidence.get)
+    return best, confidence[best]
+
+
 def sideways_turns(gray, recognize, max_skew=MAX_SKEW, ink=None):
     """1 or 3 (counter-clockwise quarter turns) when the page lies on its side: its columns project sharper than
     its rows (is_sideways) and its widest lines read clearly more confidently (TURN_MARGIN) turned that way, the
@@ -302,9 +310,8 @@ def sideways_turns(gray, recognize, max_skew=MAX_SKEW, ink=None):
     known."""
     if not is_sideways(gray, ink):
         return 0
-    confidence = {turns: sample_confidence(rotated(gray, turns), recognize, max_skew) for turns in (1, 3)}
-    best = max(confidence, key=confidence.get)
-    return best if confidence[best] > sample_confidence(gray, recognize, max_skew, ink) + TURN_MARGIN else 0
+    best, confidence = most_confident_turn(gray, recognize, max_skew, (1, 3))
+    return best if confidence > sample_confidence(gray, recognize, max_skew, ink) + TURN_MARGIN else 0
 
 
 def read_lines(gray, recognize, max_skew=MAX_SKEW):
@@ -340,10 +347,8 @@ def other_turns(page, recognize, max_skew, turns, reading):
     confidence = mean_confidence(reading[0])
     if confidence >= UNSURE_PAGE_CONFIDENCE:
         return reading, turns
-    samples = {t % 4: sample_confidence(rotated(page, t), recognize, max_skew) for t in (turns + 1, turns + 2,
-                                                                                            turns + 3)}
-    best = max(samples, key=samples.get)
-    if samples[best] <= confidence + TURN_MARGIN:
+    best, sampled = most_confident_turn(page, recognize, max_skew, (turns + 1, turns + 2, turns + 3))
+    if sampled <= confidence + TURN_MARGIN:
         return reading, turns
     other = read_upright(rotated(page, best), recognize, max_skew)
     return (other, best) if mean_confidence(other[0]) > confidence + TURN_MARGIN else (reading, turns)
