@@ -21,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -33,8 +34,11 @@ from utils.lm import DEFAULT_DECODING
 FLAT_MARGIN = 0.01  # issue 40: a mild photo reads within this CER of the same page flat
 
 
-def truth_text(path):
-    record = json.load(open(os.path.splitext(path)[0] + '.json', encoding='utf-8'))
+def load_record(path):
+    return json.load(open(os.path.splitext(path)[0] + '.json', encoding='utf-8'))
+
+
+def truth_text(record):
     return '\n'.join(clean([t['text'] for t in record['lines']]))
 
 
@@ -45,44 +49,61 @@ def read_page(reader, gray):
     return '\n'.join(clean([line.text for line in page.lines])), page.turn, time.perf_counter() - t
 
 
-def errors(truth, text):
-    return edit_distance(truth, text), len(truth)
+@dataclass
+class Photo:
+    """One photo as read, beside its flat page: edits and characters of each, seconds of each, the turn read,
+    Tesseract's edits and characters on the photo, and the photo's long side."""
+    name: str
+    edits: int
+    chars: int
+    flat_edits: int
+    flat_chars: int
+    seconds: float
+    flat_seconds: float
+    turn: int
+    tesseract: tuple
+    long_side: int
+
+    @property
+    def over_flat(self):
+        return self.edits / self.chars - self.flat_edits / self.flat_chars
 
 
 def measure_photos(reader, photos, flat_of, tesseract, work):
-    """Per photo: (name, CER photo, CER flat, seconds photo, seconds flat, turn, Tesseract (edits, chars), long
-    side, edits, chars, flat edits, flat chars); ``flat_of``: {flat page: (edits, chars, seconds)}, filled on
-    first use."""
-    rows = []
+    """A Photo per photo; ``flat_of``: {flat page: (edits, chars, seconds)}, filled on first use."""
+    out = []
     for path in photos:
         stem = os.path.splitext(os.path.basename(path))[0]
-        truth, gray = truth_text(path), cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+        record, gray = load_record(path), cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+        truth = truth_text(record)
         text, turn, seconds = read_page(reader, gray)
-        flat = os.path.join(os.path.dirname(os.path.dirname(path)), json.load(open(
-            os.path.splitext(path)[0] + '.json', encoding='utf-8')).get('flat', 'plain/%s.png' % stem))
+        flat = os.path.join(os.path.dirname(os.path.dirname(path)), record.get('flat', 'plain/%s.png' % stem))
         if flat not in flat_of:
             flat_text, _, flat_seconds = read_page(reader, cv2.imread(flat, cv2.IMREAD_GRAYSCALE))
-            flat_of[flat] = errors(truth_text(flat), flat_text) + (flat_seconds,)
-        tess = errors(truth, '\n'.join(clean(tesseract_page(path, 6, work)[0]))) if tesseract else (0, 0)
-        e, n = errors(truth, text)
-        fe, fn, fs = flat_of[flat]
-        rows.append((stem, e / n, fe / fn, seconds, fs, turn, tess, max(gray.shape), e, n, fe, fn))
+            flat_truth = truth_text(load_record(flat))
+            flat_of[flat] = (edit_distance(flat_truth, flat_text), len(flat_truth), flat_seconds)
+        tess = ((edit_distance(truth, '\n'.join(clean(tesseract_page(path, 6, work)[0]))), len(truth)) if tesseract
+                else (0, 0))
+        photo = Photo(stem, edit_distance(truth, text), len(truth), *flat_of[flat][:2], seconds, flat_of[flat][2],
+                      turn, tess, max(gray.shape))
+        out.append(photo)
         print(os.path.basename(os.path.dirname(path)), stem, 'photo %.4f flat %.4f turn %d %.1fs/%.1fs'
-              % (e / n, fe / fn, turn, seconds, fs), flush=True)
-    return rows
+              % (photo.edits / photo.chars, photo.flat_edits / photo.flat_chars, turn, seconds, photo.flat_seconds),
+              flush=True)
+    return out
 
 
-def photo_row(name, rows, tesseract):
-    photo = sum(r[8] for r in rows) / sum(r[9] for r in rows)
-    flat = sum(r[10] for r in rows) / sum(r[11] for r in rows)
-    worst = max(rows, key=lambda r: r[1] - r[2])
-    tess = sum(r[6][0] for r in rows) / max(1, sum(r[6][1] for r in rows))
-    within = sum(r[1] - r[2] <= FLAT_MARGIN for r in rows)
+def photo_row(name, photos, tesseract):
+    cer = sum(p.edits for p in photos) / sum(p.chars for p in photos)
+    flat = sum(p.flat_edits for p in photos) / sum(p.flat_chars for p in photos)
+    worst = max(photos, key=lambda p: p.over_flat)
+    tess = sum(p.tesseract[0] for p in photos) / max(1, sum(p.tesseract[1] for p in photos))
+    sides = [p.long_side for p in photos]
     return '| %s | %d | %d-%d | %.4f | %.4f | %d of %d | %s %+.4f | %s | %s | %.2f | %d |' % (
-        name, len(rows), min(r[7] for r in rows), max(r[7] for r in rows), photo, flat, within, len(rows), worst[0],
-        worst[1] - worst[2], '%.4f' % tess if tesseract else '-',
-        '%.2f' % (photo / tess) if tesseract and tess else '-',
-        statistics.median(r[3] / r[4] for r in rows), sum(r[5] != 0 for r in rows))
+        name, len(photos), min(sides), max(sides), cer, flat, sum(p.over_flat <= FLAT_MARGIN for p in photos),
+        len(photos), worst.name, worst.over_flat, '%.4f' % tess if tesseract else '-',
+        '%.2f' % (cer / tess) if tesseract and tess else '-',
+        statistics.median(p.seconds / p.flat_seconds for p in photos), sum(p.turn != 0 for p in photos))
 
 
 def count_turns(reader, paths, quarter=0):
